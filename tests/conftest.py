@@ -1,0 +1,36 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_dir() -> Path:
+    env = os.environ.get("COHORT_SHARED")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's shared folder (reference data); skip nothing: it must exist."""
+    path = _shared_dir()
+    if not path.is_dir():
+        msg = f"shared folder not found at {path}; set COHORT_SHARED"
+        raise FileNotFoundError(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_dir(shared_dir: Path) -> Path:
+    """``../shared/reference``."""
+    return shared_dir / "reference"
