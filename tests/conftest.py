@@ -31,6 +31,6 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_dir(shared_dir: Path) -> Path:
-    """``../shared/reference``."""
-    return shared_dir / "reference"
+def reference_dir() -> Path:
+    """Reference data (R results, public data sets), committed under tests/data."""
+    return ROOT / "tests" / "data" / "reference"
