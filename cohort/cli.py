@@ -1,0 +1,89 @@
+"""The command line: argument wiring only; the commands live in :mod:`cohort.commands`.
+
+Exit codes (fixed, scripts rely on them): 0 success; 1 finished with findings
+(rows quarantined, release findings); 2 data error (the extract broke the
+contract); 3 user error (bad option, bad study file); 4 internal error.
+A user error never prints a traceback; an internal error prints one only when
+``COHORT_DEBUG=1`` (a traceback may quote data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from cohort.exceptions import EXIT_INTERNAL, EXIT_USER, CohortWarning, UserError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="cohort", description="Register-based cohort and moving-pattern studies.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="validate a register extract against the data contract")
+    v.add_argument("path", type=Path, help="the extract folder (with extract.toml)")
+    v.add_argument("--out", type=Path, default=Path("validation"),
+                   help="where the report and quarantine files go (default ./validation)")
+
+    s = sub.add_parser("synth", help="write synthetic registers")
+    s.add_argument("out", type=Path, help="the extract folder to write")
+    s.add_argument("--persons", type=int, default=None, help="number of persons")
+    s.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    s.add_argument("--format", dest="fmt", default="parquet", choices=("parquet", "csv", "dst"))
+
+    d = sub.add_parser("demo", help="synthesise registers and run the bundled study")
+    d.add_argument("--out", type=Path, default=Path("demo-release"),
+                   help="output folder (default ./demo-release)")
+    d.add_argument("--persons", type=int, default=None, help="number of persons")
+    d.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    from cohort import commands
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", CohortWarning)
+            if args.command == "validate":
+                return commands.validate(args.path, out=args.out)
+            if args.command == "synth":
+                return commands.synth(
+                    args.out, persons=args.persons, seed=args.seed, fmt=args.fmt
+                )
+            if args.command == "demo":
+                return commands.demo(args.out, persons=args.persons, seed=args.seed)
+    except UserError as err:
+        sys.stderr.write(f"cohort {args.command}: {err}\n")
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_USER
+    except Exception as err:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("COHORT_DEBUG") == "1":
+            traceback.print_exc()
+        sys.stderr.write(
+            f"cohort {args.command}: internal error ({type(err).__name__}); this is a defect "
+            "in cohort, please report it. Rerun with COHORT_DEBUG=1 for the traceback "
+            "(it may quote data: do not share it outside the server).\n"
+        )
+        return EXIT_INTERNAL
+    return EXIT_USER  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,356 @@
+"""The Extract: a validated register extract held in an embedded DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+import warnings
+import weakref
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cohort.exceptions import DataError, DataQualityWarning, MissingTableError, ParameterError
+from cohort.extract._cpr import check_cpr
+from cohort.extract._meta import ExtractMeta, read_meta
+from cohort.extract._readers import discover, read_raw, sql_ident
+from cohort.extract._validate import check_table
+from cohort.extract.presets.base import Preset, RawTable
+from cohort.extract.report import TableReport, ValidationReport
+from cohort.extract.schema import TABLES
+
+__all__ = ["Extract", "read_extract", "validate_extract"]
+
+_REQUIRED = tuple(t for t, spec in TABLES.items() if spec.required)
+# persons and addresses first: the row rules of the others refer to them.
+_ORDER = ("persons", "addresses") + tuple(t for t in TABLES if t not in ("persons", "addresses"))
+
+
+def _preset(name: str) -> Preset:
+    if name == "dst":
+        from cohort.extract.presets.dst import PRESET as DST
+
+        return DST
+    from cohort.extract.presets.canonical import PRESET
+
+    return PRESET
+
+
+def _connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET temp_directory = '{(workdir / 'spill').as_posix()}'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = true")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+class Extract:
+    """A register extract, read and validated.
+
+    Do not construct directly: use :func:`read_extract`. Each canonical table is
+    available as a DuckDB relation (:meth:`relation`) over the accepted rows and,
+    on request, as a pandas DataFrame (:meth:`to_pandas`). Rows that broke a row
+    rule are kept aside (:meth:`quarantine`), and :attr:`report` reconciles them.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        meta: ExtractMeta,
+        con: duckdb.DuckDBPyConnection,
+        report: ValidationReport,
+        workdir: Path,
+        owns_workdir: bool,
+    ) -> None:
+        self.path = path
+        self.meta = meta
+        self.con = con
+        self.report = report
+        self.workdir = workdir
+        self._finalizer = weakref.finalize(
+            self, _cleanup, con, workdir if owns_workdir else None
+        )
+
+    # -- metadata -------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The extract's name from extract.toml."""
+        return self.meta.name
+
+    @property
+    def extract_end(self) -> dt.date:
+        """The last date the registers cover; follow-up is censored here."""
+        return self.meta.extract_end
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The canonical tables this extract has, in contract order."""
+        return tuple(t for t in TABLES if t in self.report.tables)
+
+    def has(self, table: str) -> bool:
+        """Whether the extract delivered ``table``."""
+        return table in self.report.tables
+
+    def require(self, *tables: str, purpose: str) -> None:
+        """Raise :class:`MissingTableError` naming the first missing table.
+
+        Examples
+        --------
+        >>> ex.require("exams", purpose="the indicator 'exam_grades'")  # doctest: +SKIP
+        """
+        for t in tables:
+            if not self.has(t):
+                msg = f"{purpose} needs the table {t!r}, which this extract does not have"
+                raise MissingTableError(msg)
+
+    # -- data -----------------------------------------------------------------
+    def relation(self, table: str) -> duckdb.DuckDBPyRelation:
+        """The accepted rows of ``table`` as a DuckDB relation (lazy, out of core)."""
+        self._check_table(table)
+        return self.con.table(table)
+
+    def to_pandas(self, table: str, *, columns: list[str] | None = None) -> pd.DataFrame:
+        """The accepted rows of ``table`` as a DataFrame, in the order they were read.
+
+        Dates are ``datetime64`` columns, whole numbers ``Int64``, numbers
+        ``float64``, text ``object``.
+        """
+        self._check_table(table)
+        spec = TABLES[table]
+        cols = columns or list(spec.column_names)
+        unknown = [c for c in cols if c not in spec.column_names]
+        if unknown:
+            msg = f"columns must be among {list(spec.column_names)}; got {unknown}"
+            raise ParameterError(msg)
+        sel = ", ".join(sql_ident(c) for c in cols)
+        df = self.con.execute(
+            f"SELECT {sel} FROM _checked_{table} WHERE _rule IS NULL "
+            "ORDER BY _source_file, _source_row"
+        ).df()
+        for c in cols:
+            if spec.column(c).type == "int":
+                df[c] = df[c].astype("Int64")
+        return df
+
+    def quarantine(self, table: str) -> pd.DataFrame:
+        """The rows of ``table`` that were set aside, as read, with the rule each broke."""
+        self._check_table(table)
+        return self.con.execute(
+            f"SELECT * FROM _quarantine_{table} ORDER BY _source_file, _source_row"
+        ).df()
+
+    def write_validation(self, out: str | Path) -> Path:
+        """Write the report and one quarantine CSV per table with set-aside rows."""
+        out = _outside(Path(out), self.path)
+        self.report.write(out)
+        qdir = out / "quarantine"
+        for t, rep in self.report.tables.items():
+            target = qdir / f"{t}.csv"
+            if rep.rows_quarantined:
+                qdir.mkdir(parents=True, exist_ok=True)
+                self.con.execute(
+                    f"COPY (SELECT * FROM _quarantine_{t} ORDER BY _source_file, _source_row) "
+                    f"TO '{target.as_posix()}' (HEADER, DELIMITER ',')"
+                )
+            elif target.exists():
+                target.unlink()
+        return out
+
+    def _check_table(self, table: str) -> None:
+        if table not in TABLES:
+            msg = f"table must be one of {', '.join(map(repr, TABLES))}; got {table!r}"
+            raise ParameterError(msg)
+        if not self.has(table):
+            msg = f"this extract does not have the table {table!r}"
+            raise MissingTableError(msg)
+
+    # -- life cycle -----------------------------------------------------------
+    def close(self) -> None:
+        """Close the database and remove the working folder (if it made one)."""
+        self._finalizer()
+
+    def __enter__(self) -> Extract:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Extract({self.name!r}, extract_end={self.extract_end}, "
+            f"tables={list(self.tables)}, status={self.report.status!r})"
+        )
+
+
+def _cleanup(con: duckdb.DuckDBPyConnection, workdir: Path | None) -> None:
+    try:
+        con.close()
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _outside(out: Path, extract: Path) -> Path:
+    o, e = out.resolve(), extract.resolve()
+    if o == e or e in o.parents:
+        msg = (
+            f"the output folder {out} lies inside the extract; validation never writes into "
+            "the extract (it may be read-only): choose another --out"
+        )
+        raise ParameterError(msg)
+    return out
+
+
+def _load(
+    path: Path, con: duckdb.DuckDBPyConnection, meta: ExtractMeta, state: dict
+) -> ValidationReport:
+    files, ignored = discover(path)
+    raw: dict[str, RawTable] = {}
+    for stem, file in files.items():
+        raw[stem] = read_raw(con, stem, file, meta, path)
+    # The CPR rule stops everything before any table is validated or written.
+    for table in raw.values():
+        check_cpr(con, table)
+    sources = _preset(meta.preset).to_canonical(
+        con, raw, extract_end=meta.extract_end, options=meta.preset_options
+    )
+    used = {n for s in sources.values() for n in s.raw_names}
+    ignored += [raw[n].file for n in sorted(raw) if n not in used]
+    state["ignored"] = tuple(ignored)
+    missing_req = [t for t in _REQUIRED if t not in sources]
+    if missing_req:
+        from cohort.exceptions import ContractError
+
+        msg = (
+            f"the extract has no table {missing_req[0]!r} (required: "
+            f"{', '.join(_REQUIRED)}); found files for: {', '.join(sorted(raw)) or 'none'}"
+        )
+        raise ContractError(msg)
+    checks = state["tables"]
+    for name in _ORDER:
+        if name in sources:
+            c = check_table(con, TABLES[name], sources[name], decimal=meta.csv_decimal)
+            checks[name] = TableReport(
+                table=c.table,
+                file=c.file,
+                rows_read=c.rows_read,
+                rows_accepted=c.rows_accepted,
+                rows_quarantined=c.rows_quarantined,
+                rules=c.rules,
+            )
+    status = "quarantined" if any(t.rows_quarantined for t in checks.values()) else "valid"
+    return ValidationReport(
+        extract=meta.name,
+        preset=meta.preset,
+        extract_end=meta.extract_end.isoformat(),
+        status=status,
+        tables={t: checks[t] for t in TABLES if t in checks},
+        missing_tables=tuple(t for t in TABLES if t not in checks),
+        ignored_files=tuple(ignored),
+    )
+
+
+def read_extract(
+    path: str | Path,
+    *,
+    workdir: str | Path | None = None,
+    memory_limit: str = "4GB",
+    threads: int | None = None,
+) -> Extract:
+    """Read and validate a register extract folder.
+
+    Parameters
+    ----------
+    path
+        The extract folder (with ``extract.toml``).
+    workdir
+        Where DuckDB may spill to disk; a temporary folder (removed on
+        :meth:`Extract.close`) when not given. Never inside the extract.
+    memory_limit
+        DuckDB's memory limit, e.g. ``"4GB"``.
+    threads
+        DuckDB threads (default: all cores).
+
+    Returns
+    -------
+    Extract
+        Quarantined rows stay inside it; a :class:`DataQualityWarning` says how
+        many (counts only).
+
+    Raises
+    ------
+    ContractError
+        A table cannot be read, lacks a required column, has a column that cannot
+        be converted, or holds CPR-like values.
+    """
+    path = Path(path)
+    meta = read_meta(path)
+    owns = workdir is None
+    wd = Path(tempfile.mkdtemp(prefix="cohort-")) if owns else Path(workdir)
+    if not owns:
+        wd = _outside(wd, path)
+        wd.mkdir(parents=True, exist_ok=True)
+    con = _connect(wd, memory_limit, threads)
+    state: dict = {"tables": {}, "ignored": ()}
+    try:
+        report = _load(path, con, meta, state)
+    except BaseException:
+        _cleanup(con, wd if owns else None)
+        raise
+    ex = Extract(path=path, meta=meta, con=con, report=report, workdir=wd, owns_workdir=owns)
+    if report.rows_quarantined:
+        per = ", ".join(
+            f"{t} {r.rows_quarantined:,}" for t, r in report.tables.items() if r.rows_quarantined
+        )
+        warnings.warn(
+            f"rows set aside in quarantine: {per}; see Extract.report and Extract.quarantine()",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return ex
+
+
+def validate_extract(
+    path: str | Path, *, out: str | Path, memory_limit: str = "4GB"
+) -> ValidationReport:
+    """Validate an extract and write the report and quarantine files to ``out``.
+
+    Unlike :func:`read_extract` this never raises for a data error: a fatal breach
+    gives a report with ``status == "stopped"`` and the message, written all the
+    same. Only the report is written when validation stopped (no quarantine files).
+    """
+    path = Path(path)
+    out = _outside(Path(out), path)
+    state: dict = {"tables": {}, "ignored": ()}
+    meta: ExtractMeta | None = None
+    try:
+        meta = read_meta(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            ex = read_extract(path, memory_limit=memory_limit)
+        with ex:
+            ex.write_validation(out)
+            return ex.report
+    except DataError as err:
+        report = ValidationReport(
+            extract=meta.name if meta else path.name,
+            preset=meta.preset if meta else "unknown",
+            extract_end=meta.extract_end.isoformat() if meta else "unknown",
+            status="stopped",
+            tables=dict(state["tables"]),
+            error=str(err),
+        )
+        _clear_quarantine(out)
+        report.write(out)
+        return report
+
+
+def _clear_quarantine(out: Path) -> None:
+    q = out / "quarantine"
+    if q.is_dir():
+        shutil.rmtree(q)

@@ -1,0 +1,287 @@
+"""Typing and row rules, in DuckDB.
+
+For each canonical table, one statement types every column, evaluates the row
+rules of :data:`cohort.extract.schema.RULES` in their fixed order, and
+materialises the result as ``_checked_<table>``: the typed columns, the first rule
+the row broke (``_rule``, NULL when accepted), the row's origin
+(``_source_file``, ``_source_row``) and, for quarantined rows only, the values as
+read. The accepted table is the view ``<table>`` over it; the quarantine is
+``_quarantine_<table>``. Nothing is dropped: every row read is in exactly one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from cohort.exceptions import ContractError
+from cohort.extract._readers import sql_ident, sql_str
+from cohort.extract.presets.base import CanonicalSource
+from cohort.extract.schema import RULES, Column, Table
+
+__all__ = ["TableCheck", "check_table"]
+
+_NULL_TOKENS = "('', 'NA', '.')"
+_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+              "UINTEGER", "UBIGINT")
+_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+_SQL_TYPES = {"string": "VARCHAR", "category": "VARCHAR", "date": "DATE", "int": "BIGINT",
+              "float": "DOUBLE"}
+_FAR_FUTURE = "DATE '9999-12-31'"
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """Counts for one table after validation."""
+
+    table: str
+    file: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    rules: dict[str, int]
+
+
+def _is_text(dtype: str) -> bool:
+    return dtype.startswith("VARCHAR")
+
+
+def _typed(col: Column, src: str | None, dtype: str | None, decimal: str) -> tuple[str, str]:
+    """SQL for the typed value and for "a value is present" (before typing)."""
+    sql_type = _SQL_TYPES[col.type]
+    if src is None:
+        return f"CAST(NULL AS {sql_type})", "false"
+    c = sql_ident(src)
+    dtype = dtype or "VARCHAR"
+    if _is_text(dtype):
+        if col.type in ("string", "category"):
+            v = f"NULLIF(trim({c}), '')"
+            return v, f"({v} IS NOT NULL)"
+        v = f"(CASE WHEN trim({c}) IN {_NULL_TOKENS} THEN NULL ELSE trim({c}) END)"
+        present = f"({v} IS NOT NULL)"
+        num = f"replace({v}, ',', '.')" if decimal == "," else v
+        if col.type == "date":
+            return f"CAST(try_strptime({v}, ['%Y-%m-%d', '%d%b%Y']) AS DATE)", present
+        if col.type == "int":
+            dbl = f"try_cast({num} AS DOUBLE)"
+            return (
+                f"COALESCE(try_cast({num} AS BIGINT), CASE WHEN {dbl} = trunc({dbl}) "
+                f"AND abs({dbl}) < 9e15 THEN CAST({dbl} AS BIGINT) END)",
+                present,
+            )
+        return f"try_cast({num} AS DOUBLE)", present
+    # typed source columns
+    if dtype in _FLOAT_TYPES:
+        ok = f"({c} IS NOT NULL AND NOT isnan({c}) AND NOT isinf({c}))"
+        if col.type == "float":
+            return f"CASE WHEN {ok} THEN CAST({c} AS DOUBLE) END", ok
+        if col.type == "int":
+            return f"CASE WHEN {ok} AND {c} = trunc({c}) THEN CAST({c} AS BIGINT) END", ok
+        if col.type in ("string", "category"):
+            return (
+                f"CASE WHEN {ok} AND {c} = trunc({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+                f"WHEN {ok} THEN CAST({c} AS VARCHAR) END",
+                ok,
+            )
+        return "CAST(NULL AS DATE)", ok  # a number is not a date
+    present = f"({c} IS NOT NULL)"
+    if col.type in ("string", "category"):
+        return f"NULLIF(CAST({c} AS VARCHAR), '')", present
+    if col.type == "date":
+        if dtype == "DATE" or dtype.startswith("TIMESTAMP"):
+            return f"CAST({c} AS DATE)", present
+        return "CAST(NULL AS DATE)", present
+    if col.type == "int":
+        if dtype in _INT_TYPES:
+            return f"CAST({c} AS BIGINT)", present
+        return f"try_cast({c} AS BIGINT)", present
+    if dtype in _INT_TYPES or dtype.startswith("DECIMAL"):
+        return f"CAST({c} AS DOUBLE)", present
+    return f"try_cast({c} AS DOUBLE)", present
+
+
+def _fatal_conversion(
+    con: duckdb.DuckDBPyConnection, src: CanonicalSource, table: Table, typed: dict[str, str],
+    present: dict[str, str], mapping: dict[str, str],
+) -> None:
+    """Stop when a numeric column cannot be converted, or no value of a date column can."""
+    for col in table.columns:
+        if col.type not in ("int", "float", "date") or col.name not in mapping:
+            continue
+        t, p = typed[col.name], present[col.name]
+        failed, n_present = con.execute(
+            f"SELECT count(*) FILTER (WHERE {p} AND {t} IS NULL), count(*) FILTER (WHERE {p}) "
+            f"FROM {src.view}"
+        ).fetchall()[0]
+        fatal = failed > 0 if col.type != "date" else (n_present > 0 and failed == n_present)
+        if not fatal:
+            continue
+        examples = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT CAST({sql_ident(mapping[col.name])} AS VARCHAR) AS v "
+                f"FROM {src.view} WHERE {p} AND {t} IS NULL ORDER BY v LIMIT 5"
+            ).fetchall()
+        ]
+        what = {"int": "whole numbers", "float": "numbers", "date": "dates"}[col.type]
+        shown = "" if col.identifier else f"; offending values: {', '.join(map(repr, examples))}"
+        msg = (
+            f"{src.file}, column {col.name!r}: {failed:,} value(s) cannot be read as {what} "
+            f"(rule type_conversion){shown}. No rows of the table are used."
+        )
+        raise ContractError(msg)
+
+
+def _rule_case(table: Table, accepted_persons: bool, accepted_addresses: bool) -> str:
+    """The CASE expression giving the first rule a row breaks (NULL when none)."""
+    whens: list[tuple[str, str]] = []
+    req = [c for c in table.columns if c.required]
+    if req:
+        whens.append((" OR ".join(f"NOT _p_{c.name}" for c in req), "missing_value"))
+    dates = [c for c in table.columns if c.type == "date"]
+    if dates:
+        whens.append(
+            (" OR ".join(f"(_p_{c.name} AND {sql_ident(c.name)} IS NULL)" for c in dates),
+             "invalid_date")
+        )
+    cats = [c for c in table.columns if c.categories]
+    if cats:
+        conds = []
+        for c in cats:
+            listed = ", ".join(sql_str(v) for v in c.categories or ())
+            conds.append(f"({sql_ident(c.name)} IS NOT NULL AND {sql_ident(c.name)} NOT IN ({listed}))")
+        whens.append((" OR ".join(conds), "invalid_code"))
+    ranged = [c for c in table.columns if c.low is not None or c.high is not None]
+    if ranged:
+        conds = []
+        for c in ranged:
+            if c.low is not None:
+                conds.append(f"{sql_ident(c.name)} < {c.low}")
+            if c.high is not None:
+                conds.append(f"{sql_ident(c.name)} > {c.high}")
+        whens.append((" OR ".join(f"({x})" for x in conds), "out_of_range"))
+    if table.spell:
+        s, e = (sql_ident(x) for x in table.spell)
+        whens.append((f"{e} < {s}", "end_before_start"))
+    if table.key:
+        rule = "duplicate_pid" if table.key == ("pid",) else "duplicate_key"
+        whens.append(("_dup", rule))
+    if table.person_ref and accepted_persons:
+        whens.append(("_known_pid IS NULL", "unknown_pid"))
+    if table.address_ref and accepted_addresses:
+        whens.append(("_known_address IS NULL", "unknown_address"))
+    for _, rule in whens:
+        if rule not in RULES:  # pragma: no cover - programming error
+            raise KeyError(rule)
+    body = " ".join(f"WHEN {cond} THEN '{rule}'" for cond, rule in whens)
+    return f"CASE {body} END" if whens else "CAST(NULL AS VARCHAR)"
+
+
+def check_table(
+    con: duckdb.DuckDBPyConnection, table: Table, src: CanonicalSource, *, decimal: str
+) -> TableCheck:
+    """Type ``src``, apply the row rules and materialise accepted and quarantined rows."""
+    dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
+    mapping = {c.name: c.name for c in table.columns if c.name in dtypes}
+    missing = [c.name for c in table.columns if c.required and c.name not in mapping]
+    if missing:
+        msg = (
+            f"{src.file}: required column(s) {', '.join(map(repr, missing))} missing from table "
+            f"{table.name!r} (rule required_column). No rows of the table are used."
+        )
+        raise ContractError(msg)
+    typed: dict[str, str] = {}
+    present: dict[str, str] = {}
+    for col in table.columns:
+        t, p = _typed(col, mapping.get(col.name), dtypes.get(col.name), decimal)
+        typed[col.name], present[col.name] = t, p
+    _fatal_conversion(con, src, table, typed, present, mapping)
+
+    has_persons = table.person_ref
+    has_addresses = table.address_ref
+    layer1 = ", ".join(
+        f"{typed[c.name]} AS {sql_ident(c.name)}, {present[c.name]} AS _p_{c.name}, "
+        f"{'CAST(' + sql_ident(c.name) + ' AS VARCHAR)' if c.name in mapping else 'NULL'} "
+        f"AS _raw_{c.name}"
+        for c in table.columns
+    )
+    key_expr = ""
+    if table.key:
+        keys = ", ".join(sql_ident(k) for k in table.key)
+        notnull = " AND ".join(f"{sql_ident(k)} IS NOT NULL" for k in table.key)
+        key_expr = f", ({notnull} AND count(*) OVER (PARTITION BY {keys}) > 1) AS _dup"
+    joins = ""
+    extra = ""
+    if has_persons:
+        joins += " LEFT JOIN (SELECT pid AS _known_pid FROM persons) kp ON t.pid = kp._known_pid"
+        extra += ", kp._known_pid"
+    if has_addresses:
+        joins += (
+            " LEFT JOIN (SELECT address_id AS _known_address FROM addresses) ka "
+            "ON t.address_id = ka._known_address"
+        )
+        extra += ", ka._known_address"
+    rule = _rule_case(table, has_persons, has_addresses)
+    cols = [c.name for c in table.columns]
+    col_list = ", ".join(sql_ident(c) for c in cols)
+    stage2 = (
+        f"SELECT t.*{extra} FROM (SELECT *{key_expr} FROM "
+        f"(SELECT {layer1}, _source_row, _source_file FROM {src.view})) t{joins}"
+    )
+    stage3 = f"SELECT *, {rule} AS _rule0 FROM ({stage2})"
+    if table.no_overlap and table.spell:
+        s, e = (sql_ident(x) for x in table.spell)
+        window = (
+            f"PARTITION BY pid, _rule0 IS NULL ORDER BY {s}, {e} NULLS LAST, "
+            "_source_file, _source_row"
+        )
+        stage4 = (
+            f"SELECT *, CASE WHEN _rule0 IS NULL AND ("
+            f"max(COALESCE({e}, {_FAR_FUTURE})) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING "
+            f"AND 1 PRECEDING) > {s} OR lead({s}) OVER w < COALESCE({e}, {_FAR_FUTURE})) "
+            f"THEN 'overlapping_spells' ELSE _rule0 END AS _rule FROM ({stage3}) "
+            f"WINDOW w AS ({window})"
+        )
+    else:
+        stage4 = f"SELECT *, _rule0 AS _rule FROM ({stage3})"
+    raw_out = ", ".join(
+        f"CASE WHEN _rule IS NOT NULL THEN _raw_{c} END AS {sql_ident('raw_' + c)}" for c in cols
+    )
+    checked = f"_checked_{table.name}"
+    con.execute(
+        f"CREATE OR REPLACE TABLE {checked} AS SELECT {col_list}, _rule, _source_file, "
+        f"_source_row, {raw_out} FROM ({stage4})"
+    )
+    con.execute(
+        f"CREATE OR REPLACE VIEW {sql_ident(table.name)} AS SELECT {col_list} FROM {checked} "
+        "WHERE _rule IS NULL"
+    )
+    raw_cols = ", ".join(f"{sql_ident('raw_' + c)} AS {sql_ident(c)}" for c in cols)
+    con.execute(
+        f"CREATE OR REPLACE VIEW _quarantine_{table.name} AS SELECT _source_file, _source_row, "
+        f"_rule AS rule, {raw_cols} FROM {checked} WHERE _rule IS NOT NULL"
+    )
+    counts = dict(
+        con.execute(
+            f"SELECT COALESCE(_rule, ''), count(*) FROM {checked} GROUP BY 1"
+        ).fetchall()
+    )
+    accepted = int(counts.pop("", 0))
+    quarantined = int(sum(counts.values()))
+    read = accepted + quarantined
+    if read != src.rows_read:  # pragma: no cover - would be a defect, never a user error
+        msg = (
+            f"internal error: table {table.name!r} read {src.rows_read:,} rows but accounted "
+            f"for {read:,}"
+        )
+        raise RuntimeError(msg)
+    rules = {r: int(counts[r]) for r in RULES if r in counts}
+    return TableCheck(
+        table=table.name,
+        file=src.file,
+        rows_read=read,
+        rows_accepted=accepted,
+        rows_quarantined=quarantined,
+        rules=rules,
+    )
