@@ -1,0 +1,83 @@
+"""SQL fragments for the contract's definitions, shared by every query.
+
+Each function returns a DuckDB SQL expression over column expressions it is
+given, so the definitions are written once (data-contract.md, "Conventions").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cohort.extract.schema import EDUCATION_LEVELS, PUBLIC_SUPPORT_BENEFITS
+
+__all__ = [
+    "age_sql",
+    "birthday_sql",
+    "covers_sql",
+    "date_lit",
+    "is_leap_sql",
+    "level_rank_sql",
+    "public_support_benefits_sql",
+]
+
+
+def date_lit(d: dt.date | str) -> str:
+    """A DuckDB DATE literal."""
+    if isinstance(d, str):
+        d = dt.date.fromisoformat(d)
+    return f"DATE '{d.isoformat()}'"
+
+
+def is_leap_sql(year: str) -> str:
+    """True when the year expression is a leap year."""
+    return f"(({year}) % 4 = 0 AND (({year}) % 100 <> 0 OR ({year}) % 400 = 0))"
+
+
+def _birthday_mmdd(birth: str, year: str) -> str:
+    """Month*100+day of the birthday in ``year``; 29 February falls on 1 March
+    in years that are not leap years."""
+    return (
+        f"(CASE WHEN month({birth}) = 2 AND day({birth}) = 29 AND NOT {is_leap_sql(year)} "
+        f"THEN 301 ELSE month({birth}) * 100 + day({birth}) END)"
+    )
+
+
+def age_sql(birth: str, on: str) -> str:
+    """Age in completed years on date ``on`` for birth date ``birth``.
+
+    A person born on 29 February has the birthday on 1 March in years that are
+    not leap years.
+    """
+    return (
+        f"(year({on}) - year({birth}) - CASE WHEN month({on}) * 100 + day({on}) < "
+        f"{_birthday_mmdd(birth, f'year({on})')} THEN 1 ELSE 0 END)"
+    )
+
+
+def birthday_sql(birth: str, age: str) -> str:
+    """The date of the ``age``-th birthday (29 February -> 1 March in common years)."""
+    y = f"(year({birth}) + ({age}))"
+    return (
+        f"(CASE WHEN month({birth}) = 2 AND day({birth}) = 29 AND NOT {is_leap_sql(y)} "
+        f"THEN make_date(CAST({y} AS BIGINT), 3, 1) "
+        f"ELSE make_date(CAST({y} AS BIGINT), month({birth}), day({birth})) END)"
+    )
+
+
+def covers_sql(start: str, end: str, on: str) -> str:
+    """True when the half-open spell ``[start, end)`` covers date ``on``
+    (an empty end means the spell is still open)."""
+    return f"({start} <= {on} AND ({end} IS NULL OR {on} < {end}))"
+
+
+def public_support_benefits_sql(column: str = "benefit") -> str:
+    """True when the benefit counts as public support (all but student grants
+    and parental leave)."""
+    listed = ", ".join(f"'{b}'" for b in PUBLIC_SUPPORT_BENEFITS)
+    return f"({column} IN ({listed}))"
+
+
+def level_rank_sql(column: str = "level") -> str:
+    """The rank of an education level (0 = primary ... 7 = phd)."""
+    whens = " ".join(f"WHEN '{lv}' THEN {i}" for i, lv in enumerate(EDUCATION_LEVELS))
+    return f"(CASE {column} {whens} END)"
