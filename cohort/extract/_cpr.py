@@ -39,9 +39,11 @@ def _valid_ddmmyy(expr: str) -> str:
 
 def cpr_shaped_sql(s: str) -> str:
     """SQL that is true when text ``s`` is ten digits whose first six form a date."""
+    # CASE, not AND: DuckDB does not short-circuit AND, and the date parse is the
+    # expensive part; it runs only on the rare values that are ten digits.
     return (
-        f"(length({s}) = 10 AND regexp_full_match({s}, '[0-9]{{10}}') "
-        f"AND {_valid_ddmmyy(f'substr({s}, 1, 6)')})"
+        f"(CASE WHEN length({s}) = 10 AND regexp_full_match({s}, '[0-9]{{10}}') "
+        f"THEN {_valid_ddmmyy(f'substr({s}, 1, 6)')} ELSE false END)"
     )
 
 
@@ -51,8 +53,9 @@ _HYPH = "(^|[^0-9])([0-9]{6})-[0-9]{4}($|[^0-9])"
 def hyphenated_cpr_sql(s: str) -> str:
     """SQL that is true when text ``s`` contains ``DDMMYY-XXXX`` with a valid date."""
     return (
-        f"(strpos({s}, '-') > 0 AND regexp_matches({s}, '{_HYPH}') "
-        f"AND {_valid_ddmmyy(f'regexp_extract({s}, {chr(39)}{_HYPH}{chr(39)}, 2)')})"
+        f"(CASE WHEN strpos({s}, '-') > 0 AND regexp_matches({s}, '{_HYPH}') "
+        f"THEN {_valid_ddmmyy(f'regexp_extract({s}, {chr(39)}{_HYPH}{chr(39)}, 2)')} "
+        "ELSE false END)"
     )
 
 

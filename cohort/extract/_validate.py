@@ -178,6 +178,33 @@ def _rule_case(table: Table, accepted_persons: bool, accepted_addresses: bool) -
     return f"CASE {body} END" if whens else "CAST(NULL AS VARCHAR)"
 
 
+def _mark_overlaps(
+    con: duckdb.DuckDBPyConnection, checked: str, table: Table, cols: list[str]
+) -> None:
+    """Set aside every spell of a person that overlaps another of their spells.
+
+    Only spells that passed every other rule take part. The window runs on the
+    few columns it needs; a spell set aside here keeps its values in canonical
+    form (they were all read correctly).
+    """
+    s, e = (sql_ident(x) for x in table.spell or ("", ""))
+    end = f"COALESCE({e}, {_FAR_FUTURE})"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _overlap AS SELECT rid FROM ("
+        f"SELECT rowid AS rid, {s} AS s, {end} AS e, "
+        f"max({end}) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end, "
+        f"lead({s}) OVER w AS next_s FROM {checked} WHERE _rule IS NULL "
+        f"WINDOW w AS (PARTITION BY pid ORDER BY {s}, {end}, rowid)"
+        ") WHERE prev_end > s OR next_s < e"
+    )
+    sets = ", ".join(f"{sql_ident('raw_' + c)} = CAST({sql_ident(c)} AS VARCHAR)" for c in cols)
+    con.execute(
+        f"UPDATE {checked} SET _rule = 'overlapping_spells', {sets} "
+        "WHERE rowid IN (SELECT rid FROM _overlap)"
+    )
+    con.execute("DROP TABLE _overlap")
+
+
 def check_table(
     con: duckdb.DuckDBPyConnection, table: Table, src: CanonicalSource, *, decimal: str
 ) -> TableCheck:
@@ -229,30 +256,17 @@ def check_table(
         f"SELECT t.*{extra} FROM (SELECT *{key_expr} FROM "
         f"(SELECT {layer1}, _source_row, _source_file FROM {src.view})) t{joins}"
     )
-    stage3 = f"SELECT *, {rule} AS _rule0 FROM ({stage2})"
-    if table.no_overlap and table.spell:
-        s, e = (sql_ident(x) for x in table.spell)
-        window = (
-            f"PARTITION BY pid, _rule0 IS NULL ORDER BY {s}, {e} NULLS LAST, "
-            "_source_file, _source_row"
-        )
-        stage4 = (
-            f"SELECT *, CASE WHEN _rule0 IS NULL AND ("
-            f"max(COALESCE({e}, {_FAR_FUTURE})) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING "
-            f"AND 1 PRECEDING) > {s} OR lead({s}) OVER w < COALESCE({e}, {_FAR_FUTURE})) "
-            f"THEN 'overlapping_spells' ELSE _rule0 END AS _rule FROM ({stage3}) "
-            f"WINDOW w AS ({window})"
-        )
-    else:
-        stage4 = f"SELECT *, _rule0 AS _rule FROM ({stage3})"
+    stage3 = f"SELECT *, {rule} AS _rule FROM ({stage2})"
     raw_out = ", ".join(
         f"CASE WHEN _rule IS NOT NULL THEN _raw_{c} END AS {sql_ident('raw_' + c)}" for c in cols
     )
     checked = f"_checked_{table.name}"
     con.execute(
         f"CREATE OR REPLACE TABLE {checked} AS SELECT {col_list}, _rule, _source_file, "
-        f"_source_row, {raw_out} FROM ({stage4})"
+        f"_source_row, {raw_out} FROM ({stage3})"
     )
+    if table.no_overlap and table.spell:
+        _mark_overlaps(con, checked, table, cols)
     con.execute(
         f"CREATE OR REPLACE VIEW {sql_ident(table.name)} AS SELECT {col_list} FROM {checked} "
         "WHERE _rule IS NULL"
