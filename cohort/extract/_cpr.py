@@ -25,6 +25,7 @@ __all__ = ["CPR_SHARE", "check_cpr", "cpr_shaped_sql", "hyphenated_cpr_sql"]
 #: Share of non-empty values shaped like CPR numbers at which a column stops validation.
 CPR_SHARE = 0.95
 
+_COLUMNS_PER_QUERY = 24
 _TEXT_TYPES = ("VARCHAR",)
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
               "UINTEGER", "UBIGINT")
@@ -94,25 +95,30 @@ def check_cpr(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
             f"count(*) FILTER (WHERE {hyph})"
         )
         checked.append(col)
-    if not parts:
-        return
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {raw.view}").fetchall()[0]
-    for i, col in enumerate(checked):
-        nonempty, shaped, hyphenated = row[3 * i : 3 * i + 3]
-        if hyphenated:
-            msg = (
-                f"{raw.file}, column {col!r}: {hyphenated:,} value(s) of the form "
-                "DDMMYY-XXXX with a valid date, i.e. CPR numbers (rule cpr_hyphenated). "
-                "Validation stopped before anything was written; replace identifiers with "
-                "pseudonyms (cohort pseudonymise) and deliver the extract again."
-            )
-            raise CprDetectedError(msg)
-        if nonempty and shaped >= CPR_SHARE * nonempty:
-            msg = (
-                f"{raw.file}, column {col!r}: {shaped:,} of {nonempty:,} non-empty values "
-                f"({100 * shaped / nonempty:.0f} %) are shaped like CPR numbers "
-                "(ten digits starting with a valid DDMMYY date; rule cpr_shaped, limit 95 %). "
-                "Validation stopped before anything was written; replace identifiers with "
-                "pseudonyms (cohort pseudonymise) and deliver the extract again."
-            )
-            raise CprDetectedError(msg)
+    # a few columns per query: one query over a very wide file (DST's weekly DREAM
+    # layout has over a thousand columns) grows faster than linearly
+    for lo in range(0, len(parts), _COLUMNS_PER_QUERY):
+        chunk = parts[lo : lo + _COLUMNS_PER_QUERY]
+        row = con.execute(f"SELECT {', '.join(chunk)} FROM {raw.view}").fetchall()[0]
+        for i, col in enumerate(checked[lo : lo + _COLUMNS_PER_QUERY]):
+            _judge(raw, col, *row[3 * i : 3 * i + 3])
+
+
+def _judge(raw: RawTable, col: str, nonempty: int, shaped: int, hyphenated: int) -> None:
+    if hyphenated:
+        msg = (
+            f"{raw.file}, column {col!r}: {hyphenated:,} value(s) of the form "
+            "DDMMYY-XXXX with a valid date, i.e. CPR numbers (rule cpr_hyphenated). "
+            "Validation stopped before anything was written; replace identifiers with "
+            "pseudonyms (cohort pseudonymise) and deliver the extract again."
+        )
+        raise CprDetectedError(msg)
+    if nonempty and shaped >= CPR_SHARE * nonempty:
+        msg = (
+            f"{raw.file}, column {col!r}: {shaped:,} of {nonempty:,} non-empty values "
+            f"({100 * shaped / nonempty:.0f} %) are shaped like CPR numbers "
+            "(ten digits starting with a valid DDMMYY date; rule cpr_shaped, limit 95 %). "
+            "Validation stopped before anything was written; replace identifiers with "
+            "pseudonyms (cohort pseudonymise) and deliver the extract again."
+        )
+        raise CprDetectedError(msg)

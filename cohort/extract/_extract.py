@@ -216,8 +216,9 @@ def _load(
     # The CPR rule stops everything before any table is validated or written.
     for table in raw.values():
         check_cpr(con, table)
+    options = {**meta.preset_options, "_extract_dir": str(path)}
     sources = _preset(meta.preset).to_canonical(
-        con, raw, extract_end=meta.extract_end, options=meta.preset_options
+        con, raw, extract_end=meta.extract_end, options=options
     )
     used = {n for s in sources.values() for n in s.raw_names}
     ignored += [raw[n].file for n in sorted(raw) if n not in used]

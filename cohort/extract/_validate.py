@@ -106,8 +106,11 @@ def _fatal_conversion(
     present: dict[str, str], mapping: dict[str, str],
 ) -> None:
     """Stop when a numeric column cannot be converted, or no value of a date column can."""
+    dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
     for col in table.columns:
         if col.type not in ("int", "float", "date") or col.name not in mapping:
+            continue
+        if _cannot_fail(col.type, dtypes.get(mapping[col.name], "")):
             continue
         t, p = typed[col.name], present[col.name]
         failed, n_present = con.execute(
@@ -131,6 +134,15 @@ def _fatal_conversion(
             f"(rule type_conversion){shown}. No rows of the table are used."
         )
         raise ContractError(msg)
+
+
+def _cannot_fail(kind: str, dtype: str) -> bool:
+    """Whether typing a column of DuckDB type ``dtype`` as ``kind`` always succeeds."""
+    if kind == "int":
+        return dtype in _INT_TYPES
+    if kind == "float":
+        return dtype in _INT_TYPES or dtype in _FLOAT_TYPES or dtype.startswith("DECIMAL")
+    return dtype == "DATE" or dtype.startswith("TIMESTAMP")
 
 
 def _rule_case(table: Table, accepted_persons: bool, accepted_addresses: bool) -> str:
@@ -233,13 +245,19 @@ def check_table(
         f"AS _raw_{c.name}"
         for c in table.columns
     )
-    key_expr = ""
-    if table.key:
-        keys = ", ".join(sql_ident(k) for k in table.key)
-        notnull = " AND ".join(f"{sql_ident(k)} IS NOT NULL" for k in table.key)
-        key_expr = f", ({notnull} AND count(*) OVER (PARTITION BY {keys}) > 1) AS _dup"
     joins = ""
     extra = ""
+    if table.key:
+        keys = [sql_ident(k) for k in table.key]
+        # a hash aggregate of the duplicated keys, joined back: cheaper than a window
+        dup_keys = ", ".join(f"{k} AS _d{i}" for i, k in enumerate(keys))
+        on = " AND ".join(f"t.{k} = dk._d{i}" for i, k in enumerate(keys))
+        joins += (
+            f" LEFT JOIN (SELECT {dup_keys} FROM (SELECT "
+            f"{', '.join(f'{typed[k]} AS {sql_ident(k)}' for k in table.key)}"
+            f" FROM {src.view}) GROUP BY ALL HAVING count(*) > 1) dk ON {on}"
+        )
+        extra += ", dk._d0 IS NOT NULL AS _dup"
     if has_persons:
         joins += " LEFT JOIN (SELECT pid AS _known_pid FROM persons) kp ON t.pid = kp._known_pid"
         extra += ", kp._known_pid"
@@ -253,8 +271,8 @@ def check_table(
     cols = [c.name for c in table.columns]
     col_list = ", ".join(sql_ident(c) for c in cols)
     stage2 = (
-        f"SELECT t.*{extra} FROM (SELECT *{key_expr} FROM "
-        f"(SELECT {layer1}, _source_row, _source_file FROM {src.view})) t{joins}"
+        f"SELECT t.*{extra} FROM "
+        f"(SELECT {layer1}, _source_row, _source_file FROM {src.view}) t{joins}"
     )
     stage3 = f"SELECT *, {rule} AS _rule FROM ({stage2})"
     raw_out = ", ".join(
