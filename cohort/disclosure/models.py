@@ -1,0 +1,192 @@
+"""Disclosure rules for model output and Kaplan-Meier curves (definitions §6).
+
+- A model output (coefficient, ATT, a flow decomposition term) is released only
+  when every cell it rests on -- persons, and events where the model counts
+  events, per group and per period -- holds at least ``threshold``.
+- A Kaplan-Meier curve is released only at times where at least ``threshold``
+  persons are at risk, and its steps are pooled so that each released step
+  rests on at least ``threshold`` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from cohort._params import check_int_range
+from cohort.disclosure.rules import SuppressionLog, SuppressionResult
+from cohort.exceptions import DisclosureError
+
+__all__ = ["km_release", "suppress_model_output"]
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        msg = f"{what} lacks the columns {missing}"
+        raise DisclosureError(msg)
+
+
+def suppress_model_output(
+    result: pd.DataFrame,
+    support: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    persons: str = "n_persons",
+    events: str | None = None,
+    on: Sequence[str] | None = None,
+    table: str = "model",
+) -> SuppressionResult:
+    """Blank model estimates that rest on a cell with fewer than ``threshold``.
+
+    Parameters
+    ----------
+    result
+        The model's tidy table (``term, estimate, std_error, ...``).
+    support
+        One row per cell the model rests on (group x period), with the number of
+        persons and, optionally, of events. It is checked, never released.
+    threshold
+        A cell passes when its persons (and events) are ``>= threshold``.
+    persons, events
+        Columns of ``support``; ``events=None`` checks persons only.
+    on
+        Key columns shared by ``result`` and ``support``: a result row rests on
+        the support rows with its key. Without ``on``, every row rests on every
+        cell, and one failing cell blanks the whole output.
+    table
+        The table's name in the log.
+
+    Returns
+    -------
+    SuppressionResult
+        ``frame``: the result with every column except ``term`` and ``on`` set
+        to missing in failing rows; ``log``: rows blanked per column, rule
+        ``model_support``.
+
+    Examples
+    --------
+    >>> res = pd.DataFrame({"term": ["att"], "estimate": [0.12]})
+    >>> sup = pd.DataFrame({"group": ["t", "c"], "n_persons": [40, 4]})
+    >>> suppress_model_output(res, sup).frame["estimate"].isna().tolist()
+    [True]
+
+    """
+    check_int_range("threshold", threshold, low=2)
+    on = list(on or [])
+    _need(support, [persons, *([events] if events else []), *on], "support")
+    _need(result, on, "result")
+    ok = support[persons].to_numpy(dtype=float) >= threshold
+    if events:
+        ok &= support[events].to_numpy(dtype=float) >= threshold
+    if on:
+        cells = support[on].copy()
+        cells["_ok"] = ok
+        key_ok = cells.groupby(on, sort=False, dropna=False)["_ok"].all().reset_index()
+        try:
+            merged = result[on].merge(key_ok, on=on, how="left")  # keeps result's row order
+        except ValueError:
+            msg = f"the key columns {on} have different types in result and support"
+            raise DisclosureError(msg) from None
+        passed = merged["_ok"].astype("boolean").fillna(value=False).to_numpy(dtype=bool)
+    else:
+        passed = np.full(len(result), bool(ok.all()))
+    out = result.copy().reset_index(drop=True)
+    blank = ~passed
+    entries = []
+    for col in out.columns:
+        if col == "term" or col in on:
+            continue
+        if blank.any():
+            s = out[col]
+            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                s = s.astype("Float64")
+            else:
+                s = s.astype("object")
+            s[blank] = pd.NA
+            out[col] = s
+            entries.append((table, col, "model_support", int(blank.sum())))
+    return SuppressionResult(frame=out, log=SuppressionLog(tuple(entries)))
+
+
+def km_release(
+    curve: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    time: str = "time",
+    estimate: str = "estimate",
+    at_risk: str = "n_risk",
+    events: str = "n_event",
+    keep: Sequence[str] = ("conf_low", "conf_high"),
+    table: str = "km",
+) -> SuppressionResult:
+    """The releasable part of a Kaplan-Meier curve.
+
+    ``curve`` has one row per distinct time with the number at risk just before
+    it, the number of events at it and the estimate just after it (as
+    lifelines' ``event_table`` joined with ``survival_function_``). Rows with
+    fewer than ``threshold`` at risk, and every later row, are dropped. Of the
+    remaining rows, a step is shown only once the events since the last shown
+    step reach ``threshold``; the estimate shown is the true one at that time
+    (the curve stays flat in between). A last flat row at the last time with
+    enough at risk ends the curve. Counts are not released (publish a risk table
+    as a count table instead).
+
+    Returns
+    -------
+    SuppressionResult
+        ``frame`` with columns ``time``, ``estimate`` and ``keep``; ``log`` with
+        rules ``km_at_risk`` (rows cut) and ``km_events`` (steps pooled away).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"time": [0, 1, 2, 3, 4], "n_risk": [20, 20, 17, 14, 4],
+    ...                   "n_event": [0, 3, 3, 2, 1],
+    ...                   "estimate": [1.0, 0.85, 0.7, 0.6, 0.45]})
+    >>> km_release(c, keep=()).frame.to_dict("list")
+    {'time': [0, 2, 3], 'estimate': [1.0, 0.7, 0.7]}
+
+    """
+    check_int_range("threshold", threshold, low=2)
+    keep = list(keep)
+    _need(curve, [time, estimate, at_risk, events, *keep], "the curve")
+    c = curve.sort_values(time, kind="stable").reset_index(drop=True)
+    risk = c[at_risk].to_numpy(dtype=float)
+    low = np.flatnonzero(risk < threshold)
+    cut = int(low[0]) if len(low) else len(c)
+    eligible = c.iloc[:cut]
+    rows: list[int] = []
+    pooled_away = 0
+    pending = 0.0
+    ev = eligible[events].to_numpy(dtype=float)
+    for i in range(len(eligible)):
+        if ev[i] == 0:
+            if i == 0:
+                rows.append(i)  # the start of the curve reveals nothing
+            continue
+        pending += ev[i]
+        if pending >= threshold:
+            rows.append(i)
+            pending = 0.0
+        else:
+            pooled_away += 1
+    cols = [time, estimate, *keep]
+    out = eligible.iloc[rows][cols].copy()
+    if len(eligible) and (not rows or rows[-1] != len(eligible) - 1):
+        last = eligible.iloc[[len(eligible) - 1]][cols].copy()
+        if len(out):
+            for col in [estimate, *keep]:
+                last[col] = out[col].iloc[-1]
+        else:
+            for col in [estimate, *keep]:
+                last[col] = 1.0
+        out = pd.concat([out, last], ignore_index=True)
+    out = out.reset_index(drop=True)
+    entries = []
+    if len(c) - cut:
+        entries.append((table, estimate, "km_at_risk", int(len(c) - cut)))
+    if pooled_away:
+        entries.append((table, estimate, "km_events", pooled_away))
+    return SuppressionResult(frame=out, log=SuppressionLog(tuple(entries)))
