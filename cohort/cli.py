@@ -44,10 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", dest="fmt", default="parquet", choices=("parquet", "csv", "dst"))
 
     d = sub.add_parser("demo", help="synthesise registers and run the bundled study")
-    d.add_argument("--out", type=Path, default=Path("demo-release"),
-                   help="output folder (default ./demo-release)")
+    d.add_argument("--out", type=Path, default=Path("demo"),
+                   help="output folder (default ./demo): extract/, release/")
     d.add_argument("--persons", type=int, default=None, help="number of persons")
     d.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+
+    r = sub.add_parser("run", help="run a study file and write its release")
+    r.add_argument("study", type=Path, help="the study file (TOML)")
+    r.add_argument("--out", type=Path, default=None, help="the release folder")
+    r.add_argument("--extract", type=Path, default=None, help="the extract folder")
+
+    c = sub.add_parser("check-release", help="scan a folder before it leaves the server")
+    c.add_argument("path", type=Path)
+    c.add_argument("--threshold", type=int, default=5, help="smallest count allowed (default 5)")
+
+    ps = sub.add_parser("pseudonymise", help="replace identifiers with keyed pseudonyms")
+    ps.add_argument("src", type=Path, help="CSV, Parquet or Excel file")
+    ps.add_argument("dst", type=Path, help="where the pseudonymised file goes")
+    ps.add_argument("--columns", nargs="+", required=True, help="identifier columns")
+    ps.add_argument("--key-file", type=Path, required=True,
+                    help="the secret key (a file readable by its owner only)")
     return p
 
 
@@ -67,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             if args.command == "demo":
                 return commands.demo(args.out, persons=args.persons, seed=args.seed)
+            if args.command == "run":
+                return commands.run(args.study, out=args.out, extract=args.extract)
+            if args.command == "check-release":
+                return commands.check_release(args.path, threshold=args.threshold)
+            if args.command == "pseudonymise":
+                return commands.pseudonymise(
+                    args.src, args.dst, columns=args.columns, key_file=args.key_file
+                )
     except UserError as err:
         sys.stderr.write(f"cohort {args.command}: {err}\n")
         return err.exit_code

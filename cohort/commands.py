@@ -12,7 +12,7 @@ from typing import TextIO
 
 from cohort.exceptions import EXIT_DATA, EXIT_FINDINGS, EXIT_OK
 
-__all__ = ["demo", "synth", "validate"]
+__all__ = ["check_release", "demo", "pseudonymise", "run", "synth", "validate"]
 
 
 def validate(path: Path, *, out: Path, stream: TextIO | None = None) -> int:
@@ -44,22 +44,85 @@ def synth(
     return EXIT_OK
 
 
-def demo(out: Path, *, persons: int | None, seed: int, stream: TextIO | None = None) -> int:
-    """``cohort demo [--out DIR]``: synthesise registers, validate them, summarise.
+def demo(
+    out: Path, *, persons: int | None, seed: int, stream: TextIO | None = None,
+    progress: TextIO | None = None,
+) -> int:
+    """``cohort demo [--out DIR]``: synthesise registers and run the bundled study.
 
-    Later stages run the bundled Bagsværd study on them.
+    Writes ``DIR/extract`` (the synthetic registers: person-level, they stay here),
+    ``DIR/validation`` and ``DIR/release`` (what may leave: it passes
+    ``cohort check-release``).
     """
-    stream = stream or sys.stdout
-    from cohort.extract import validate_extract
+    from cohort.study import load_study, run_study
     from cohort.synth import synthesise
 
+    stream = stream or sys.stdout
+    progress = progress or sys.stderr
     out.mkdir(parents=True, exist_ok=True)
     extract = out / "extract"
     kwargs = {} if persons is None else {"persons": persons}
+    progress.write(f"synthesising registers into {extract}\n")
     synthesise(extract, seed=seed, format="parquet", **kwargs)
-    stream.write(f"Synthetic registers written to {extract}\n\n")
-    report = validate_extract(extract, out=out / "validation")
-    stream.write(report.render())
-    if report.status == "stopped":
-        return EXIT_DATA
+    result = run_study(
+        load_study(_bundled_study()),
+        out=out / "release",
+        extract=extract,
+        progress=lambda msg: progress.write(msg + "\n"),
+    )
+    stream.write(_summary(result))
     return EXIT_OK
+
+
+def run(
+    study: Path, *, out: Path | None, extract: Path | None, stream: TextIO | None = None,
+    progress: TextIO | None = None,
+) -> int:
+    """``cohort run STUDY.toml [--out DIR] [--extract DIR]``."""
+    from cohort.study import load_study, run_study
+
+    stream = stream or sys.stdout
+    progress = progress or sys.stderr
+    result = run_study(
+        load_study(study), out=out, extract=extract,
+        progress=lambda msg: progress.write(msg + "\n"),
+    )
+    stream.write(_summary(result))
+    return EXIT_OK
+
+
+def check_release(path: Path, *, threshold: int, stream: TextIO | None = None) -> int:
+    """``cohort check-release DIR``: 0 when nothing is found, 1 on any finding."""
+    from cohort.disclosure import check_release as scan
+
+    stream = stream or sys.stdout
+    result = scan(path, threshold=threshold)
+    stream.write(result.render())
+    return result.exit_code
+
+
+def pseudonymise(
+    src: Path, dst: Path, *, columns: list[str], key_file: Path, stream: TextIO | None = None
+) -> int:
+    """``cohort pseudonymise IN OUT --columns cpr --key-file K``."""
+    from cohort.disclosure import pseudonymise_file
+
+    stream = stream or sys.stdout
+    report = pseudonymise_file(src, dst, columns=columns, key_file=key_file)
+    stream.write(report.summary() + "\n")
+    return EXIT_OK
+
+
+def _bundled_study() -> Path:
+    return Path(__file__).resolve().parent / "study" / "bagsvaerd.toml"
+
+
+def _summary(result) -> str:
+    lines = [
+        f"Release written to {result.release}",
+        f"  tables: {len(result.tables)}, figures: {len(result.figures)}"
+        + (f", reused from cache: {', '.join(result.cached)}" if result.cached else ""),
+        f"  open {result.release / 'report.html'}",
+        f"  before it leaves the server: cohort check-release {result.release}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,144 @@
+"""Render a study's released tables and figures as one self-contained HTML page.
+
+The report only ever sees *released* tables (after disclosure control) and
+links the figures the release wrote beside it. It carries no timestamps, so the
+same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+import cohort
+
+__all__ = ["render_report"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 70rem;
+       margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem;
+     border-bottom: 2px solid #ddd; padding-bottom: .2rem; }
+h3 { margin-top: 1.6rem; } .meta { color: #555; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .85rem; }
+th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
+th { background: #f3f3f3; } td.txt, th.txt { text-align: left; }
+td.sup { color: #999; text-align: center; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption, .caption { color: #444; font-size: .9rem; }
+details { margin: .5rem 0 1rem; } summary { cursor: pointer; color: #0b5394; }
+nav ul { columns: 2; }
+"""
+
+_MAX_ROWS = 400
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _cell(value: Any, column: str) -> tuple[str, str]:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "·", "sup"
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), "txt"
+    if isinstance(value, float):
+        if column in ("share",) or column.endswith("_share"):
+            return f"{100 * value:.1f} %", ""
+        if value.is_integer() and abs(value) < 1e12:
+            return f"{int(value):,}", ""
+        return f"{value:,.4g}", ""
+    if isinstance(value, int):
+        if column in ("year", "list_year") or column.endswith("_year"):
+            return str(value), ""
+        return f"{value:,}", ""
+    return str(value), "txt"
+
+
+def table_html(df: pd.DataFrame) -> str:
+    """A released table as an HTML table; suppressed cells show a dot."""
+    head = "".join(
+        f'<th class="{"txt" if df[c].dtype == object else ""}">{_esc(c)}</th>' for c in df.columns
+    )
+    rows = []
+    for rec in df.head(_MAX_ROWS).itertuples(index=False):
+        cells = []
+        for c, v in zip(df.columns, rec, strict=True):
+            text, cls = _cell(v, str(c))
+            cells.append(f'<td class="{cls}">{_esc(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if len(df) > _MAX_ROWS:
+        more = f'<p class="caption">First {_MAX_ROWS} of {len(df):,} rows; all in the CSV.</p>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def render_report(
+    *,
+    spec: Any,
+    report: Any,
+    sections: Sequence[Mapping[str, Any]],
+    suppression: Any = None,
+) -> str:
+    """The report as HTML text."""
+    u = spec.units
+    title = _esc(spec.name)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f'<p class="meta">cohort {_esc(cohort.__version__)} · extract '
+        f"{_esc(report.extract)} (registers to {_esc(report.extract_end)}) · seed "
+        f"{_esc(spec.seed)} · disclosure threshold {_esc(spec.disclosure.threshold)}"
+        + ("" if spec.disclosure.enabled else " · <strong>disclosure control DISABLED</strong>")
+        + "</p>",
+    ]
+    if spec.description:
+        parts.append(f"<p>{_esc(spec.description)}</p>")
+    parts.append(
+        f"<p>Target area <strong>{_esc(u.target)}</strong> in municipality "
+        f"{_esc(u.municipality)}; comparison areas: "
+        f"{_esc(', '.join(u.comparison) or 'none')}.</p>"
+    )
+    parts.append("<nav><h2>Contents</h2><ul>")
+    for s in sections:
+        parts.append(f'<li><a href="#{_esc(s["key"])}">{_esc(s["title"])}</a></li>')
+    parts.append('<li><a href="#data">The data and disclosure control</a></li></ul></nav>')
+    for s in sections:
+        parts.append(f'<section id="{_esc(s["key"])}"><h2>{_esc(s["title"])}</h2>')
+        parts.append(f"<p>{_esc(s['description'])}</p>")
+        for o in s["outputs"]:
+            parts.append(f'<h3 id="{_esc(o["name"])}">{_esc(o["title"])}</h3>')
+            if o["figure"]:
+                parts.append(
+                    f'<figure><img src="{_esc(o["figure"])}.png" alt="{_esc(o["title"])}">'
+                    f"<figcaption>{_esc(o['caption'])}</figcaption></figure>"
+                )
+                parts.append(
+                    f"<details><summary>Table {_esc(o['name'])} ({len(o['table']):,} rows; "
+                    f"{_esc(o['name'])}.csv)</summary>{table_html(o['table'])}</details>"
+                )
+            else:
+                if o["caption"]:
+                    parts.append(f'<p class="caption">{_esc(o["caption"])}</p>')
+                parts.append(table_html(o["table"]))
+        parts.append("</section>")
+    parts.append('<section id="data"><h2>The data and disclosure control</h2>')
+    parts.append(
+        f"<p>Validation status: <strong>{_esc(report.status)}</strong>. Rows that broke a "
+        "rule of the data contract were set aside in quarantine on the server; the table "
+        "<em>validation</em> in this release counts them per table.</p>"
+    )
+    parts.append(
+        f"<p>Counts of 1 to {spec.disclosure.threshold - 1} persons are suppressed (shown "
+        "as ·), with secondary suppression where a suppressed cell could be recovered from "
+        "totals; shares are suppressed with their counts; figures are drawn from the "
+        "released tables. manifest.json records the inputs' hashes, the versions, the "
+        "settings and what was suppressed.</p>"
+    )
+    parts.append("</section></body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,16 @@
+"""The analyses a study file can name, in the order a study runs them."""
+
+from __future__ import annotations
+
+from cohort.study.analyses._base import Analysis, Context, Param, TableOutput
+from cohort.study.analyses.indicators import Indicators, VulnerableArea
+
+__all__ = ["ANALYSES", "Analysis", "Context", "Param", "TableOutput"]
+
+ANALYSES: dict[str, Analysis] = {
+    a.key: a
+    for a in (
+        Indicators(),
+        VulnerableArea(),
+    )
+}

@@ -1,0 +1,116 @@
+"""What an analysis in a study is: parameters, a computation, its outputs.
+
+An analysis is split in two so that the cache and disclosure control sit
+between the halves:
+
+- ``compute(ctx, params) -> dict[str, DataFrame]``: the heavy work on the
+  extract; its raw (not yet disclosure-controlled) aggregate tables are what the
+  cache keeps.
+- ``present(tables, ctx, params) -> list[TableOutput]``: cheap; says how each
+  table is released (its count columns, shares, model support) and how its
+  figure is drawn. A figure is always drawn from the *released* table, so it can
+  show nothing that disclosure control took out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from cohort.exceptions import StudyFileError
+
+__all__ = ["Analysis", "Context", "Param", "TableOutput"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an analysis in the study file."""
+
+    name: str
+    kind: type | tuple[type, ...]
+    default: Any
+    doc: str = ""
+    allowed: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    """A table to release, how to release it, and the figure drawn from it."""
+
+    name: str
+    title: str
+    data: pd.DataFrame
+    release: Mapping[str, Any]
+    figure: Callable[[pd.DataFrame], Any] | None = None
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an analysis gets to work with."""
+
+    extract: Any
+    spec: Any
+    notes: list[str] = field(default_factory=list)
+
+
+class Analysis:
+    """Base class: subclasses set ``key``, ``title``, ``params`` and implement the halves."""
+
+    key: str = ""
+    title: str = ""
+    description: str = ""
+    params: tuple[Param, ...] = ()
+
+    def validate(self, params: dict[str, Any], *, where: str) -> dict[str, Any]:
+        """Check the study file's table for this analysis; fill in defaults."""
+        names = tuple(p.name for p in self.params)
+        for k in params:
+            if k not in names:
+                listed = ", ".join(repr(n) for n in names) or "none"
+                msg = f"{where}: unknown key {k!r} (allowed: {listed})"
+                raise StudyFileError(msg)
+        out: dict[str, Any] = {}
+        for p in self.params:
+            value = params.get(p.name, p.default)
+            kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
+            if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+                names_ = " or ".join(k.__name__ for k in kinds)
+                msg = f"{where}: {p.name} must be {names_}; got {value!r}"
+                raise StudyFileError(msg)
+            if p.allowed is not None and value not in p.allowed:
+                listed = ", ".join(repr(a) for a in p.allowed)
+                msg = f"{where}: {p.name} must be one of {listed}; got {value!r}"
+                raise StudyFileError(msg)
+            out[p.name] = value
+        self.check(out, where=where)
+        return out
+
+    def check(self, params: dict[str, Any], *, where: str) -> None:  # noqa: B027 - optional hook
+        """Further checks across parameters (raise StudyFileError)."""
+
+    def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+        """The heavy half: raw aggregate tables by name."""
+        raise NotImplementedError
+
+    def present(
+        self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
+    ) -> list[TableOutput]:
+        """The cheap half: how each table is released and drawn."""
+        raise NotImplementedError
+
+
+def year_range(value: list, *, where: str, name: str = "years") -> list[int]:
+    """``[first, last]`` in a study file -> the years, inclusive."""
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or value[0] > value[1]
+    ):
+        msg = f"{where}: {name} must be [first, last], e.g. [2010, 2019]; got {value!r}"
+        raise StudyFileError(msg)
+    return list(range(value[0], value[1] + 1))

@@ -1,0 +1,162 @@
+"""The strategy's indicators of social balance and the vulnerable-area criteria."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
+
+__all__ = ["Indicators", "VulnerableArea"]
+
+
+class Indicators(Analysis):
+    """definitions.md §1 for the estate next to its municipality, year by year."""
+
+    key = "indicators"
+    title = "Indicators of social balance"
+    description = (
+        "The strategy's six indicators (definitions §1) for the estate next to its "
+        "municipality, with the strategy's published 2017/2018 values marked."
+    )
+    params = (
+        Param("years", list, [2010, 2019], "first and last year"),
+        Param("table_year", int, 2018, "the year of the strategy's table (public support on "
+              "1 January of this year; school indicators of the school year before)"),
+    )
+
+    def check(self, params: dict[str, Any], *, where: str) -> None:
+        year_range(params["years"], where=where)
+
+    def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+        from cohort.indicators import social_balance_series
+
+        u = ctx.spec.units
+        units = [u.target_unit, u.municipality_unit]
+        years = year_range(params["years"], where="indicators")
+        series = social_balance_series(ctx.extract, units=units, years=years)
+        return {"indicators_series": series}
+
+    def present(
+        self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
+    ) -> list[TableOutput]:
+        from cohort.indicators import plot_social_balance
+
+        u = ctx.spec.units
+        series = tables["indicators_series"]
+        table = _strategy_table(series, params["table_year"])
+
+        def figure(released: pd.DataFrame):
+            return plot_social_balance(
+                released, estate=u.target_unit, municipality=u.municipality_unit
+            )
+
+        release = {
+            "count_cols": ["numerator", "denominator"],
+            "by": ["year", "unit", "indicator", "period"],
+            "shares": {"share": ("numerator", "denominator")},
+            "population": "indicators",
+        }
+        return [
+            TableOutput(
+                "indicators_series",
+                "Indicators of social balance, year by year",
+                series,
+                release,
+                figure=figure,
+                caption="Share of the population in each indicator's numerator; suppressed "
+                "cells are not drawn. Open markers: the strategy's published values.",
+            ),
+            TableOutput(
+                "strategy_table",
+                "The strategy's table: the estate next to its municipality",
+                table,
+                {**release, "by": ["indicator", "period", "unit"]},
+                caption="The layout of the strategy's indicator table, from the registers.",
+            ),
+        ]
+
+
+def _strategy_table(series: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One row per indicator and unit, the strategy's reference periods: public
+    support on 1 January ``year``, the others for the year before."""
+    support = series["indicator"].str.endswith("public_support")
+    want = series["year"].where(support, series["year"] + 1) == year
+    out = series.loc[want, ["indicator", "period", "unit", "numerator", "denominator", "share"]]
+    return out.reset_index(drop=True)
+
+
+class VulnerableArea(Analysis):
+    """definitions.md §2: the four criteria per area and list year."""
+
+    key = "vulnerable_area"
+    title = "Criteria for a vulnerable housing area"
+    description = (
+        "The four criteria of almenboligloven § 61 a (definitions §2) for the estate and "
+        "the comparison estates, per list year, with the national and regional references."
+    )
+    params = (Param("list_years", list, [2012, 2019], "first and last list year"),)
+
+    def check(self, params: dict[str, Any], *, where: str) -> None:
+        year_range(params["list_years"], where=where, name="list_years")
+
+    def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+        from cohort.indicators import vulnerable_area
+
+        u = ctx.spec.units
+        areas = [u.target, *u.comparison]
+        frames = [
+            vulnerable_area(ctx.extract, areas=areas, list_year=y)
+            for y in year_range(params["list_years"], where="vulnerable_area", name="list_years")
+        ]
+        return {"vulnerable_area": pd.concat(frames, ignore_index=True)}
+
+    def present(
+        self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
+    ) -> list[TableOutput]:
+        df = tables["vulnerable_area"].copy()
+        df["reference_source"] = df["reference_source"].fillna("none")
+        # verdicts as words: they are not counts of persons
+        for c in ("met", "vulnerable"):
+            df[c] = df[c].map({True: "yes", False: "no"})
+        df["criteria_met"] = df["criteria_met"].map(lambda k: f"{int(k)} of 4")
+        keys = ["area", "list_year", "criterion"]
+        verdict = ["value", "reference", "reference_source", "threshold", "cutoff", "met"]
+        shares = df[df["numerator"].notna()]
+        income = df[df["numerator"].isna()]
+        status = df.drop_duplicates(["area", "list_year"])[
+            ["area", "list_year", "municipality", "residents", "criteria_met", "vulnerable"]
+        ]
+        tie = {c: "denominator" for c in verdict if c != "reference_source"}
+        return [
+            TableOutput(
+                "vulnerable_area_status",
+                "Vulnerable housing area: residents, criteria met and classification",
+                status.reset_index(drop=True),
+                {"count_cols": ["residents"], "by": ["area", "list_year", "municipality"],
+                 "values": {"criteria_met": "residents", "vulnerable": "residents"}},
+                caption="An area is vulnerable with at least 1,000 residents on 31 December "
+                "of the year before the list year and at least two of the four criteria met.",
+            ),
+            TableOutput(
+                "vulnerable_area_criteria",
+                "Criteria based on shares of residents",
+                shares[[*keys, "numerator", "denominator", "missing", *verdict]]
+                .astype({"numerator": "int64"}).reset_index(drop=True),
+                {"count_cols": ["numerator", "denominator", "missing"],
+                 "by": [*keys, "reference_source"], "values": tie},
+                caption="value: the area's share; reference: the national share (convictions); "
+                "cutoff: the value above which the criterion is met.",
+            ),
+            TableOutput(
+                "vulnerable_area_income",
+                "Low-income criterion: mean gross income against the region",
+                income[[*keys, "denominator", "missing", *verdict]].reset_index(drop=True),
+                {"count_cols": ["denominator", "missing"], "by": [*keys, "reference_source"],
+                 "values": tie},
+                caption="value: the area's mean gross income (DKK) of 15-64-year-olds not in "
+                "education; reference: the region's mean; met when value < cutoff.",
+            ),
+        ]
