@@ -232,6 +232,7 @@ class Release:
         persons: str = "n_persons",
         events: str | None = None,
         on: Sequence[str] | None = None,
+        separate: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Apply disclosure control to a table and write it as CSV and Parquet.
 
@@ -290,7 +291,8 @@ class Release:
                     linked = list(self._linked.get(key, []))
                 res = suppress_counts(df, count_cols=count_cols, threshold=s.threshold, by=by,
                                       totals=totals, shares=shares, values=values, table=name,
-                                      linked=[(ldf, lby, ltot) for ldf, lby, ltot in linked])
+                                      linked=[(ldf, lby, ltot) for ldf, lby, ltot in linked],
+                                      separate=separate)
                 out = res.frame
                 log = res.log
                 if population is not None:

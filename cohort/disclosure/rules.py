@@ -258,8 +258,14 @@ def suppress_counts(
     values: Mapping[str, str] | None = None,
     table: str = "table",
     linked: Sequence[tuple[pd.DataFrame, Sequence[str], Mapping]] = (),
+    separate: Sequence[str] = (),
 ) -> SuppressionResult:
     """Suppress small counts and their complements; return a new table and a log.
+
+    ``separate`` names dimension columns whose values split the table into
+    independent tables: cells of different years, say, do not add up to one
+    another, so their totals relations are checked within each part only (the
+    whole table at once would be protected far more than needed).
 
     Parameters
     ----------
@@ -308,6 +314,18 @@ def suppress_counts(
 
     """
     check_int_range("threshold", threshold, low=2)
+    if separate:
+        if linked:
+            msg = f"table {table!r}: separate and linked tables cannot be combined"
+            raise DisclosureError(msg)
+        frames, log = [], SuppressionLog()
+        for _, part in df.groupby(list(separate), sort=False, dropna=False):
+            res = suppress_counts(part, count_cols=count_cols, threshold=threshold, by=by,
+                                  totals=totals, shares=shares, values=values, table=table)
+            frames.append(res.frame.set_axis(part.index))
+            log = log + res.log
+        out = pd.concat(frames).loc[df.index].reset_index(drop=True)
+        return SuppressionResult(out, log)
     count_cols = list(count_cols)
     shares = dict(shares or {})
     values = dict(values or {})

@@ -130,3 +130,24 @@ def test_numerator_above_denominator_is_refused():
     df = pd.DataFrame({"area": ["a"], "num": [10], "den": [9], "share": [1.1]})
     with pytest.raises(DisclosureError, match="exceeds denominator"):
         released(df, count_cols=["num", "den"], shares={"share": ("num", "den")})
+
+
+def test_separate_parts_are_protected_as_independent_tables():
+    import pandas as pd
+
+    from cohort.disclosure import suppress_counts
+
+    df = pd.DataFrame({
+        "year": [2018, 2018, 2018, 2019, 2019, 2019],
+        "unit": ["all", "a", "b", "all", "a", "b"],
+        "n": [50, 3, 47, 60, 30, 30],
+    })
+    kw = {"count_cols": ["n"], "by": ["year", "unit"], "totals": {"unit": {"all": ["a", "b"]}}}
+    whole = suppress_counts(df, separate=["year"], **kw).frame
+    parts = pd.concat(
+        [suppress_counts(p, **kw).frame for _, p in df.groupby("year")], ignore_index=True
+    )
+    pd.testing.assert_frame_equal(whole, parts)
+    # 2018: a is small, so b (or all) must go too; 2019 has nothing small and stays
+    assert whole["n"].iloc[:3].isna().sum() == 2
+    assert whole["n"].iloc[3:].notna().all()
