@@ -45,19 +45,25 @@ class Indicators(Analysis):
         from cohort.indicators import plot_social_balance
 
         u = ctx.spec.units
-        series = tables["indicators_series"]
+        series = _with_rest(tables["indicators_series"], u)
         table = _strategy_table(series, params["table_year"])
 
         def figure(released: pd.DataFrame):
+            shown = released[released["unit"].isin([u.target_unit, u.municipality_unit])]
             return plot_social_balance(
-                released, estate=u.target_unit, municipality=u.municipality_unit
+                shown, estate=u.target_unit, municipality=u.municipality_unit
             )
 
+        # The municipality contains the estate: "municipality minus estate" is
+        # published as its own unit and declared as such, so secondary suppression
+        # sees that any two of the three give the third.
+        rest = _rest_label(u)
         release = {
             "count_cols": ["numerator", "denominator"],
             "by": ["year", "unit", "indicator", "period"],
             "shares": {"share": ("numerator", "denominator")},
-            "population": "indicators",
+            "totals": {"unit": {u.municipality_unit: [u.target_unit, rest]}},
+            "separate": ["year", "indicator", "period"],
         }
         return [
             TableOutput(
@@ -73,10 +79,31 @@ class Indicators(Analysis):
                 "strategy_table",
                 "The strategy's table: the estate next to its municipality",
                 table,
-                {**release, "by": ["indicator", "period", "unit"]},
+                {**release, "by": ["indicator", "period", "unit"],
+                 "separate": ["indicator", "period"]},
                 caption="The layout of the strategy's indicator table, from the registers.",
             ),
         ]
+
+
+def _rest_label(u) -> str:
+    return f"{u.municipality_unit} without {u.target_unit}"
+
+
+def _with_rest(series: pd.DataFrame, u) -> pd.DataFrame:
+    """Add the municipality without the estate as a unit of its own."""
+    keys = ["year", "indicator", "period"]
+    est = series[series["unit"] == u.target_unit].set_index(keys)[["numerator", "denominator"]]
+    mun = series[series["unit"] == u.municipality_unit].set_index(keys)[
+        ["numerator", "denominator"]
+    ]
+    rest = (mun - est).dropna().astype("int64").reset_index()
+    rest["unit"] = _rest_label(u)
+    rest["share"] = rest["numerator"] / rest["denominator"].where(rest["denominator"] > 0)
+    out = pd.concat([series, rest[series.columns]], ignore_index=True)
+    order = {u.target_unit: 0, _rest_label(u): 1, u.municipality_unit: 2}
+    out["_o"] = out["unit"].map(order)
+    return out.sort_values(["year", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
 def _strategy_table(series: pd.DataFrame, year: int) -> pd.DataFrame:
