@@ -1,0 +1,40 @@
+"""The strategy's indicators of social balance and the vulnerable-area criteria.
+
+>>> from cohort.indicators import social_balance, vulnerable_area
+>>> social_balance(ex, units=["area:vaerebro_park", "municipality:159"],
+...                year=2018)                                  # doctest: +SKIP
+>>> vulnerable_area(ex, areas=["vaerebro_park"], list_year=2018)  # doctest: +SKIP
+
+Every function returns raw counts; disclosure control (:mod:`cohort.disclosure`)
+is applied on the way out of the library.
+"""
+
+from cohort.indicators._params import IndicatorParams, VulnerableAreaParams
+from cohort.indicators._published import PUBLISHED, published_values
+from cohort.indicators._regions import regions
+from cohort.indicators._social_balance import (
+    COLUMNS,
+    INDICATORS,
+    SERIES_COLUMNS,
+    social_balance,
+    social_balance_series,
+)
+from cohort.indicators._vulnerable import CRITERIA, VULNERABLE_COLUMNS, vulnerable_area
+from cohort.indicators.plots import plot_social_balance
+
+__all__ = [
+    "COLUMNS",
+    "CRITERIA",
+    "INDICATORS",
+    "PUBLISHED",
+    "SERIES_COLUMNS",
+    "VULNERABLE_COLUMNS",
+    "IndicatorParams",
+    "VulnerableAreaParams",
+    "plot_social_balance",
+    "published_values",
+    "regions",
+    "social_balance",
+    "social_balance_series",
+    "vulnerable_area",
+]
