@@ -51,6 +51,16 @@ def _extract_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def _code_hash() -> str:
+    """A hash of the library's own source: a changed analysis never reuses old tables."""
+    root = Path(cohort.__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def _cache_get(folder: Path) -> dict[str, pd.DataFrame] | None:
     index = folder / "index.json"
     if not index.is_file():
@@ -107,6 +117,7 @@ def run_study(
         ex = read_extract(ex_path)
     cache_root = out.parent / ".cohort-cache"
     ex_hash = _extract_hash(ex_path)
+    code = _code_hash()
     written_tables: list[str] = []
     figures: list[str] = []
     cached: list[str] = []
@@ -132,7 +143,7 @@ def run_study(
                 analysis = ANALYSES[key]
                 params = spec.analyses[key]
                 say(f"[{i}/{len(names)}] {analysis.title}")
-                fp = spec.fingerprint(key, params, ex_hash, cohort.__version__)
+                fp = spec.fingerprint(key, params, ex_hash, code)
                 folder = cache_root / key / fp[:32]
                 tables = _cache_get(folder) if use_cache else None
                 if tables is None:
@@ -144,13 +155,15 @@ def run_study(
                 outputs = analysis.present(tables, ctx, params)
                 section = {"key": key, "title": analysis.title,
                            "description": analysis.description, "outputs": []}
+                released_here: dict[str, pd.DataFrame] = {}
                 for o in outputs:
                     released = _write(rel, o)
+                    released_here[o.name] = released
                     written_tables.append(o.name)
                     entry = {"name": o.name, "title": o.title, "caption": o.caption,
                              "table": released, "figure": None}
                     if o.figure is not None:
-                        fig = o.figure(released)
+                        fig = o.figure(released, released_here)
                         fig_name = f"{o.name}_figure"
                         rel.write_figure(fig_name, fig, table=o.name)
                         import matplotlib.pyplot as plt

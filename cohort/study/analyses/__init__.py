@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput
 from cohort.study.analyses.indicators import Indicators, VulnerableArea
+from cohort.study.analyses.survival import Survival
 
 __all__ = ["ANALYSES", "Analysis", "Context", "Param", "TableOutput"]
 
@@ -12,5 +13,6 @@ ANALYSES: dict[str, Analysis] = {
     for a in (
         Indicators(),
         VulnerableArea(),
+        Survival(),
     )
 }

@@ -38,13 +38,18 @@ class Param:
 
 @dataclass(frozen=True)
 class TableOutput:
-    """A table to release, how to release it, and the figure drawn from it."""
+    """A table to release, how to release it, and the figure drawn from it.
+
+    ``figure(released, released_so_far)`` gets the released table and every table
+    of the same analysis released before it (by name), so a figure can combine
+    curves that are released one per table.
+    """
 
     name: str
     title: str
     data: pd.DataFrame
     release: Mapping[str, Any]
-    figure: Callable[[pd.DataFrame], Any] | None = None
+    figure: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], Any] | None = None
     caption: str = ""
 
 

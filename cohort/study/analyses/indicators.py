@@ -48,7 +48,7 @@ class Indicators(Analysis):
         series = _with_rest(tables["indicators_series"], u)
         table = _strategy_table(series, params["table_year"])
 
-        def figure(released: pd.DataFrame):
+        def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
             shown = released[released["unit"].isin([u.target_unit, u.municipality_unit])]
             return plot_social_balance(
                 shown, estate=u.target_unit, municipality=u.municipality_unit
