@@ -28,9 +28,9 @@ class Survival(Analysis):
         "the end of 9th grade (30 June of the exams year) to the first start of a youth "
         "education, censored at emigration, death, the end of the data and the maximum "
         "follow-up. Kaplan-Meier curves with a risk table, and a Cox model (Efron ties) "
-        "adjusted for sex, origin, birth year, the mother's education and parents' employment "
-        "at age 14, with standard errors clustered on the mother (siblings are not "
-        "independent)."
+        "stratified by birth year and adjusted for sex, origin, the mother's education and "
+        "parents' employment at age 14, with standard errors clustered on the mother "
+        "(siblings are not independent)."
     )
     params = (
         Param("birth_years", list, [1990, 2003], "first and last birth year"),
@@ -154,8 +154,8 @@ def _cox(ctx: Context, d: pd.DataFrame, adjust: list[str], cox) -> tuple[pd.Data
     for a in adjust:
         col = d[a]
         if a == "birth_year":
-            x["birth_year"] = col.astype(float) - float(col.astype(float).mean())
-        elif a in ("parent_employed",):
+            continue  # a stratum of its own: each cohort its own baseline hazard
+        if a in ("parent_employed",):
             x[a] = col.astype("Float64").astype(float)
         else:
             levels = col.fillna("unknown").astype(str)
@@ -163,9 +163,10 @@ def _cox(ctx: Context, d: pd.DataFrame, adjust: list[str], cox) -> tuple[pd.Data
             base = levels.value_counts().idxmax()
             x = pd.concat([x, dummies.drop(columns=[f"{a}={base}"])], axis=1)
     x = x.loc[:, x.std() > 0]
-    data = pd.concat([x, d[["months", "event", "family"]]], axis=1).dropna()
+    data = pd.concat([x, d[["months", "event", "family", "birth_year"]]], axis=1).dropna()
+    strata = "birth_year" if "birth_year" in adjust else None
     fit = cox(data, time="months", event="event", covariates=list(x.columns), cluster="family",
-              concordance=False)
+              strata=strata, concordance=False)
     tidy = fit.tidy()
     tidy = tidy[["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
                  "conf_high"]]
