@@ -15,6 +15,7 @@ __all__ = [
     "CohortWarning",
     "UserError",
     "__version__",
+    "build_cohort",
     "read_extract",
 ]
 
@@ -26,5 +27,9 @@ def __getattr__(name: str):  # lazy: importing cohort stays cheap
         from cohort.extract import read_extract
 
         return read_extract
+    if name == "build_cohort":
+        from cohort.cohorts import build_cohort
+
+        return build_cohort
     msg = f"module 'cohort' has no attribute {name!r}"
     raise AttributeError(msg)

@@ -15,8 +15,11 @@ __all__ = [
     "birthday_sql",
     "covers_sql",
     "date_lit",
+    "days_between_sql",
+    "effective_end_sql",
     "is_leap_sql",
     "level_rank_sql",
+    "overlap_days_sql",
     "public_support_benefits_sql",
 ]
 
@@ -81,3 +84,28 @@ def level_rank_sql(column: str = "level") -> str:
     """The rank of an education level (0 = primary ... 7 = phd)."""
     whens = " ".join(f"WHEN '{lv}' THEN {i}" for i, lv in enumerate(EDUCATION_LEVELS))
     return f"(CASE {column} {whens} END)"
+
+
+def effective_end_sql(end: str, extract_end: dt.date) -> str:
+    """The exclusive end of a spell, an open spell running through ``extract_end``.
+
+    So an open spell ends on the day after ``extract_end``. Equivalent to
+    :func:`covers_sql` on every date up to ``extract_end``, and usable in range
+    joins (no ``OR``).
+    """
+    return f"COALESCE({end}, {date_lit(extract_end + dt.timedelta(days=1))})"
+
+
+def days_between_sql(start: str, end: str) -> str:
+    """Whole days from ``start`` to ``end`` (``end - start``)."""
+    return f"date_diff('day', {start}, {end})"
+
+
+def overlap_days_sql(start1: str, end1: str, start2: str, end2: str) -> str:
+    """Days in common between the half-open intervals ``[start1, end1)`` and ``[start2, end2)``.
+
+    Zero when they do not meet. No argument may be NULL: DuckDB's
+    ``greatest``/``least`` skip NULLs, so guard outer-joined rows.
+    """
+    days = days_between_sql(f"greatest({start1}, {start2})", f"least({end1}, {end2})")
+    return f"greatest(0, {days})"

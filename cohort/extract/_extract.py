@@ -43,6 +43,7 @@ def _connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.Du
     con.execute(f"SET temp_directory = '{(workdir / 'spill').as_posix()}'")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")  # the library never prints
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
