@@ -1,0 +1,37 @@
+"""Difference-in-differences: estimators and inference on pandas DataFrames.
+
+Callaway & Sant'Anna group-time effects and their aggregations (matching R's
+``did``; panels, unbalanced panels and repeated cross-sections), two-way fixed
+effects and event-study regressions, the canonical 2x2 DiD, inference for a
+single treated unit (randomization inference, Conley-Taber, wild cluster
+bootstrap), synthetic control and synthetic DiD. Figures are in
+:mod:`cohort.did.plots`; the methods are documented in ``docs/methods/did.md``.
+Nothing here knows about registers.
+"""
+
+from __future__ import annotations
+
+from cohort.did._aggte import aggte
+from cohort.did._att_gt import att_gt
+from cohort.did._one_treated import conley_taber, randomization_inference, wild_cluster_bootstrap
+from cohort.did._synth import SynthResult, synthetic_control, synthetic_did
+from cohort.did._twfe import did_2x2, event_study, twfe
+from cohort.did.results import AggteResult, AttGtResult, ModelResult, OneTreatedResult
+
+__all__ = [
+    "AggteResult",
+    "AttGtResult",
+    "ModelResult",
+    "OneTreatedResult",
+    "SynthResult",
+    "aggte",
+    "att_gt",
+    "conley_taber",
+    "did_2x2",
+    "event_study",
+    "randomization_inference",
+    "synthetic_control",
+    "synthetic_did",
+    "twfe",
+    "wild_cluster_bootstrap",
+]
