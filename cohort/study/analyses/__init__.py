@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput
 from cohort.study.analyses.indicators import Indicators, VulnerableArea
+from cohort.study.analyses.did import DiD
 from cohort.study.analyses.survival import Survival
 
 __all__ = ["ANALYSES", "Analysis", "Context", "Param", "TableOutput"]
@@ -14,5 +15,6 @@ ANALYSES: dict[str, Analysis] = {
         Indicators(),
         VulnerableArea(),
         Survival(),
+        DiD(),
     )
 }
