@@ -140,5 +140,17 @@ def render_report(
         "released tables. manifest.json records the inputs' hashes, the versions, the "
         "settings and what was suppressed.</p>"
     )
-    parts.append("</section></body></html>")
+    parts.append("</section>")
+    # For the browser test and for readers: after load, the page records how many
+    # figures rendered and how many tables it holds (no network, no data).
+    parts.append(
+        "<script>window.addEventListener('load', function () {"
+        "var imgs = Array.prototype.slice.call(document.images);"
+        "var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; });"
+        "document.body.setAttribute('data-figures', imgs.length);"
+        "document.body.setAttribute('data-figures-loaded', ok.length);"
+        "document.body.setAttribute('data-tables', document.querySelectorAll('table').length);"
+        "});</script>"
+    )
+    parts.append("</body></html>")
     return "\n".join(parts) + "\n"
