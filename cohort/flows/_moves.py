@@ -1,0 +1,329 @@
+"""Moves into and out of areas, derived from residence spells in DuckDB.
+
+definitions.md §4: an in-move to A on d when the person lives in A on d and did
+not on d - 1; an out-move from A on d (d <= extract_end) when the person lived in
+A on d - 1 and does not on d. With half-open spells ``[moved_in, moved_out)``
+that do not overlap, "lived where on d - 1" is the person's previous spell when
+it ends exactly on d, else nowhere (a gap = abroad); "lives where on d" is the
+next spell when it starts exactly on d. So one window over each person's spells
+ordered by ``moved_in`` finds every move:
+
+- spell i in A starts an in-move unless the previous spell ends on its start
+  *and* lies in A (an address change inside A);
+- spell i in A ends with an out-move unless the next spell starts on its end
+  *and* lies in A.
+
+A person does not live anywhere from the death date on: a spell is cut at
+``death_date`` (a spell left open past a death would otherwise keep a dead
+person resident), and a spell that is empty after the cut is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cohort.engine._sql import date_lit
+from cohort.engine.units import Unit, parse_unit
+from cohort.exceptions import ParameterError
+from cohort.extract import Extract
+from cohort.flows._status import RESOURCE_STATUSES, ResourceDefinition, resource_status_sql
+
+__all__ = [
+    "DIRECTIONS",
+    "IN_ORIGINS",
+    "OUT_DESTINATIONS",
+    "AreaSpec",
+    "keyed_moves_sql",
+    "moves",
+    "moves_sql",
+    "resolve_areas",
+]
+
+DIRECTIONS = ("in", "out")
+IN_ORIGINS = ("birth", "same_municipality", "other_municipality", "abroad")
+OUT_DESTINATIONS = ("death", "same_municipality", "other_municipality", "abroad")
+COUNTERPARTS = ("birth", "death", "same_municipality", "other_municipality", "abroad")
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    """Which units moves are derived for.
+
+    ``units`` empty with ``all_areas`` true means every ``addresses.area``.
+    ``single`` is true when the caller asked for one unit (no ``area`` column).
+    """
+
+    units: tuple[Unit, ...]
+    all_areas: bool
+    single: bool
+
+    def key_sql(self, kind: str, *, area: str, municipality: str) -> str:
+        """SQL for the unit key of a spell.
+
+        SQL for the unit key of a spell given its ``area`` and ``municipality``
+        column expressions, for units of ``kind`` ("area" / "municipality");
+        NULL when the address lies in none of the requested units of that kind.
+        """
+        if kind == "area":
+            if self.all_areas:
+                return area
+            names = [u.value.replace("'", "''") for u in self.units if u.kind == "area"]
+            listed = ", ".join(f"'{n}'" for n in names)
+            return f"CASE WHEN {area} IN ({listed}) THEN {area} END"
+        codes = [int(u.value) for u in self.units if u.kind == "municipality"]
+        listed = ", ".join(str(c) for c in codes)
+        return (
+            f"CASE WHEN {municipality} IN ({listed}) "
+            f"THEN 'municipality:' || CAST({municipality} AS VARCHAR) END"
+        )
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of unit requested (one pass over the spells per kind)."""
+        if self.all_areas:
+            return ("area",)
+        return tuple(k for k in ("area", "municipality") if any(u.kind == k for u in self.units))
+
+
+def _one_unit(x: object) -> Unit:
+    if isinstance(x, Unit):
+        return x
+    if not isinstance(x, str) or not x:
+        msg = (
+            "area must be an area name, 'area:<name>', 'municipality:<code>' or a Unit; "
+            f"got {x!r}"
+        )
+        raise ParameterError(msg)
+    if x.startswith(("area:", "municipality:")):
+        return parse_unit(x)
+    return Unit("area", x)
+
+
+def resolve_areas(area: str | Unit | Sequence[str | Unit] | None) -> AreaSpec:
+    """Normalise the ``area`` argument.
+
+    A name (``"vaerebro_park"``) or unit label (``"area:vaerebro_park"``,
+    ``"municipality:159"``) or :class:`~cohort.engine.units.Unit` gives one unit;
+    a list gives several; ``None`` gives every area of ``addresses.area``.
+    """
+    if area is None:
+        return AreaSpec((), all_areas=True, single=False)
+    if isinstance(area, str | Unit):
+        return AreaSpec((_one_unit(area),), all_areas=False, single=True)
+    units = tuple(dict.fromkeys(_one_unit(x) for x in area))
+    if not units:
+        msg = "area must name at least one unit (or be None for every area); got []"
+        raise ParameterError(msg)
+    return AreaSpec(units, all_areas=False, single=False)
+
+
+def unit_name(u: Unit) -> str:
+    """The value of the ``area`` column for a unit.
+
+    The value of the ``area`` column for a unit: the area's name, or
+    ``"municipality:<code>"``.
+    """
+    return u.value if u.kind == "area" else u.label
+
+
+def spells_sql(extract: Extract, *, only_pids: str | None = None) -> str:
+    """Residence spells cut at death, with the address's municipality and area.
+
+    Empty spells (after the cut) are dropped. Columns: ``pid, address_id, s, e,
+    mun, area, death_date`` (``e`` NULL = open). ``only_pids``: a query of pids
+    to keep. Only the persons who died are joined (a small table), so the
+    national residence table is joined once with addresses and once with deaths.
+    """
+    residence = (
+        "residence" if only_pids is None
+        else f"(SELECT * FROM residence SEMI JOIN ({only_pids}) _k ON residence.pid = _k.pid)"
+    )
+    return (
+        "SELECT pid, address_id, s, e, mun, area, death_date FROM ("
+        "SELECT r.pid, r.address_id, r.moved_in AS s, "
+        "CASE WHEN p.death_date IS NOT NULL "
+        "AND (r.moved_out IS NULL OR p.death_date < r.moved_out) "
+        "THEN p.death_date ELSE r.moved_out END AS e, "
+        "a.municipality AS mun, a.area AS area, p.death_date "
+        f"FROM {residence} r JOIN addresses a ON r.address_id = a.address_id "
+        "LEFT JOIN (SELECT pid, death_date FROM persons WHERE death_date IS NOT NULL) p "
+        "ON r.pid = p.pid) "
+        "WHERE e IS NULL OR s < e"
+    )
+
+
+def keyed_moves_sql(extract: Extract, key: Callable[[str, str], str], *, restrict: bool) -> str:
+    """Moves between the units that ``key`` assigns to spells.
+
+    ``key(area, municipality)`` gives the SQL expression of an address's unit
+    from its area and municipality column expressions, NULL for none; the units
+    must not overlap. A move is a change of unit between d - 1 and d.
+    ``restrict``: read only the persons with a spell in some unit (faster when
+    the units are a small part of the country). Columns: ``unit, pid, date,
+    direction, counterpart, here_mun, other_mun, other_area, other_unit,
+    birth_date`` (``other_unit``: the unit lived in on d - 1 for an in-move, on
+    d for an out-move; NULL for birth, death, abroad and addresses in no unit).
+    """
+    end = date_lit(extract.extract_end)
+    # Only persons with a spell in one of the units can move into or out of them.
+    pids = (
+        "SELECT DISTINCT r.pid FROM residence r JOIN addresses a ON r.address_id = a.address_id "
+        f"WHERE {key('a.area', 'a.municipality')} IS NOT NULL"
+    )
+    spells = spells_sql(extract, only_pids=pids if restrict else None)
+    keyed = f"SELECT x.*, {key('x.area', 'x.mun')} AS k FROM ({spells}) x"
+    # The birth date is joined to the moves only; an in-move on the birth date
+    # is a birth whatever the previous spell says.
+    return f"""
+    WITH keyed AS ({keyed}),
+    w AS (
+        SELECT pid, s, e, mun, k, death_date,
+            lag(e) OVER win AS prev_e, lag(k) OVER win AS prev_k,
+            lag(mun) OVER win AS prev_mun, lag(area) OVER win AS prev_area,
+            lead(s) OVER win AS next_s, lead(k) OVER win AS next_k,
+            lead(mun) OVER win AS next_mun, lead(area) OVER win AS next_area
+        FROM keyed
+        WINDOW win AS (PARTITION BY pid ORDER BY s)
+    ),
+    mv AS (
+        SELECT k AS unit, pid, s AS date, 'in' AS direction,
+            CASE WHEN prev_e = s AND prev_mun = mun THEN 'same_municipality'
+                 WHEN prev_e = s THEN 'other_municipality'
+                 ELSE 'abroad' END AS counterpart,
+            mun AS here_mun,
+            CASE WHEN prev_e = s THEN prev_mun END AS other_mun,
+            CASE WHEN prev_e = s THEN prev_area END AS other_area,
+            CASE WHEN prev_e = s THEN prev_k END AS other_unit
+        FROM w
+        WHERE k IS NOT NULL AND s <= {end}
+          AND NOT (prev_e IS NOT DISTINCT FROM s AND prev_k IS NOT DISTINCT FROM k)
+        UNION ALL
+        SELECT k AS unit, pid, e AS date, 'out' AS direction,
+            CASE WHEN death_date = e THEN 'death'
+                 WHEN next_s = e AND next_mun = mun THEN 'same_municipality'
+                 WHEN next_s = e THEN 'other_municipality'
+                 ELSE 'abroad' END AS counterpart,
+            mun AS here_mun,
+            CASE WHEN death_date IS DISTINCT FROM e AND next_s = e THEN next_mun END AS other_mun,
+            CASE WHEN death_date IS DISTINCT FROM e AND next_s = e THEN next_area END
+                AS other_area,
+            CASE WHEN death_date IS DISTINCT FROM e AND next_s = e THEN next_k END AS other_unit
+        FROM w
+        WHERE k IS NOT NULL AND e IS NOT NULL AND e <= {end}
+          AND NOT (next_s IS NOT DISTINCT FROM e AND next_k IS NOT DISTINCT FROM k)
+    )
+    SELECT mv.unit, mv.pid, mv.date, mv.direction,
+        CASE WHEN mv.direction = 'in' AND p.birth_date = mv.date THEN 'birth'
+             ELSE mv.counterpart END AS counterpart,
+        mv.here_mun,
+        CASE WHEN mv.direction = 'in' AND p.birth_date = mv.date THEN NULL
+             ELSE mv.other_mun END AS other_mun,
+        CASE WHEN mv.direction = 'in' AND p.birth_date = mv.date THEN NULL
+             ELSE mv.other_area END AS other_area,
+        CASE WHEN mv.direction = 'in' AND p.birth_date = mv.date THEN NULL
+             ELSE mv.other_unit END AS other_unit,
+        p.birth_date
+    FROM mv JOIN persons p ON mv.pid = p.pid
+    """
+
+
+def moves_sql(
+    extract: Extract, spec: AreaSpec, *, definition: ResourceDefinition
+) -> str:
+    """The moves as one SQL query, with detail columns for the other analyses.
+
+    Columns: ``unit, pid, date, direction, counterpart, here_mun, other_mun,
+    other_area, other_unit, birth_date, age, resource_status``. ``here_mun`` is the
+    municipality of the address in the unit; ``other_mun`` / ``other_area``
+    where the person lived on d - 1 (in-move) or lives on d (out-move), NULL for
+    birth, death and abroad.
+    """
+    extract.require("residence", "addresses", "persons", purpose="moves")
+    extract.require("labour", "education", purpose="the resource status of moves")
+    passes = " UNION ALL ".join(
+        "("
+        + keyed_moves_sql(
+            extract,
+            lambda area, mun, kind=kind: spec.key_sql(kind, area=area, municipality=mun),
+            restrict=True,
+        )
+        + ")"
+        for kind in spec.kinds
+    )
+    return resource_status_sql(passes, date="date", birth="birth_date", definition=definition)
+
+
+def _categorical(df: pd.DataFrame, column: str, categories: Sequence[str]) -> None:
+    """Make ``column`` a categorical with exactly ``categories`` (cheap if it is one)."""
+    col = df[column]
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(
+        categories
+    ):
+        return
+    df[column] = pd.Categorical(col.astype(object), categories=list(categories))
+
+
+def _enum(column: str, values: Sequence[str]) -> str:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return f"CAST({column} AS ENUM({listed})) AS {column}"
+
+
+def moves(
+    extract: Extract,
+    *,
+    area: str | Unit | Sequence[str | Unit] | None,
+    definition: ResourceDefinition | None = None,
+) -> pd.DataFrame:
+    """Every in- and out-move of an area (definitions.md §4).
+
+    Parameters
+    ----------
+    extract
+        A read extract with ``persons``, ``residence``, ``addresses``,
+        ``labour`` and ``education``.
+    area
+        An area name (``"vaerebro_park"``), a unit (``"area:vaerebro_park"``,
+        ``"municipality:159"``, :class:`~cohort.engine.units.Unit`), a list of
+        them, or ``None`` for every area of ``addresses.area``.
+    definition
+        What counts as resource-strong; the defaults of §4 when not given.
+
+    Returns
+    -------
+    DataFrame
+        One row per move: ``pid, date, direction`` (``in`` / ``out``),
+        ``counterpart`` (in: ``birth, same_municipality, other_municipality,
+        abroad``; out: ``death, same_municipality, other_municipality,
+        abroad``) and ``resource_status`` (``resource_strong,
+        not_resource_strong, not_adult``, on the move's date), ordered by pid and
+        date. For a list or ``None`` an ``area`` column comes first (the area's
+        name, or ``"municipality:<code>"``). Person-level: for analysis inside
+        the research environment, never for release.
+
+    Examples
+    --------
+    >>> mv = moves(ex, area="vaerebro_park")                    # doctest: +SKIP
+    >>> mv.groupby(["direction", "resource_status"]).size()     # doctest: +SKIP
+
+    """
+    spec = resolve_areas(area)
+    definition = definition or ResourceDefinition()
+    sql = moves_sql(extract, spec, definition=definition)
+    # ENUMs arrive in pandas as categoricals: no Python string per row
+    df = extract.con.execute(
+        f"SELECT unit AS area, pid, date, {_enum('direction', DIRECTIONS)}, "
+        f"{_enum('counterpart', COUNTERPARTS)}, {_enum('resource_status', RESOURCE_STATUSES)} "
+        f"FROM ({sql}) ORDER BY area, pid, date, direction"
+    ).df()
+    if spec.single:
+        df = df.drop(columns="area")
+    else:
+        df["area"] = df["area"].astype(object)
+    df["date"] = pd.to_datetime(df["date"])
+    for col, cats in (("direction", DIRECTIONS), ("counterpart", COUNTERPARTS),
+                      ("resource_status", RESOURCE_STATUSES)):
+        _categorical(df, col, cats)
+    return df.reset_index(drop=True)

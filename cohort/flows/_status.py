@@ -1,0 +1,146 @@
+"""Resource status on a date: small, clearly named queries over the extract.
+
+These stand in for the engine's primitives (highest completed level on a date,
+labour status in a year) until those exist; each is one SQL fragment built on
+:mod:`cohort.engine._sql`, so swapping them is local to this module.
+
+*Resource-strong* on date d (definitions.md §4): aged ``min_age``-``max_age`` on
+d, labour status among ``employed_statuses`` in the person's latest labour year
+before the calendar year of d, and highest completed level on d at least
+``min_level``. Persons outside the ages are ``not_adult``; the others
+``not_resource_strong``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cohort._params import check_int_range, check_literal, check_literals
+from cohort.engine._sql import age_sql, level_rank_sql
+from cohort.exceptions import ParameterError
+from cohort.extract.schema import EDUCATION_LEVELS, LABOUR_STATUSES
+
+__all__ = [
+    "RESOURCE_STATUSES",
+    "ResourceDefinition",
+    "labour_before_year_sql",
+    "qualified_from_sql",
+    "resource_status_sql",
+]
+
+#: The three resource statuses, in the order tables show them.
+RESOURCE_STATUSES = ("resource_strong", "not_resource_strong", "not_adult")
+
+
+@dataclass(frozen=True)
+class ResourceDefinition:
+    """What makes a person resource-strong on a date (defaults: definitions.md §4).
+
+    Parameters
+    ----------
+    min_age, max_age
+        Adult ages, inclusive (completed years on the date): 25 and 64.
+    employed_statuses
+        Labour statuses that count as in work: employed, self-employed.
+    min_level
+        The lowest education level that counts (levels rank as in the contract;
+        the default ``"youth_general"`` means "youth education or higher").
+    labour_max_lag
+        ``None`` (default): the person's latest labour year before the date's
+        year, however old. An integer k: only labour years ``>= year - k``.
+
+    """
+
+    min_age: int = 25
+    max_age: int = 64
+    employed_statuses: tuple[str, ...] = ("employed", "self_employed")
+    min_level: str = "youth_general"
+    labour_max_lag: int | None = None
+
+    def __post_init__(self) -> None:
+        check_int_range("min_age", self.min_age, low=0, high=150)
+        check_int_range("max_age", self.max_age, low=self.min_age, high=150)
+        check_literals("employed_statuses", self.employed_statuses, LABOUR_STATUSES)
+        check_literal("min_level", self.min_level, EDUCATION_LEVELS)
+        if self.labour_max_lag is not None:
+            check_int_range("labour_max_lag", self.labour_max_lag, low=1)
+        if not self.employed_statuses:
+            msg = "employed_statuses must name at least one labour status; got ()"
+            raise ParameterError(msg)
+
+
+def qualified_from_sql(min_level: str) -> str:
+    """Per pid, the first date the highest completed level reaches ``min_level``.
+
+    Per pid, the first date on which the highest completed level is at least
+    ``min_level``: the earliest ``end_date`` of a completed spell of that level or
+    higher (the contract's "highest completed level on a date" counts a spell with
+    ``outcome = completed`` and ``end_date <= date``).
+
+    Returns a query with columns ``pid, qualified_from``.
+    """
+    rank = EDUCATION_LEVELS.index(min_level)
+    return (
+        "SELECT pid, min(end_date) AS qualified_from FROM education "
+        "WHERE outcome = 'completed' AND end_date IS NOT NULL "
+        f"AND {level_rank_sql('level')} >= {rank} "
+        "GROUP BY pid"
+    )
+
+
+def labour_before_year_sql(events: str, *, year: str, max_lag: int | None) -> str:
+    """Attach the labour status of the latest labour year before ``year``.
+
+    ``events`` (a query with ``pid`` and the integer column ``year``) with the
+    labour ``status`` of the person's latest labour year before ``year``
+    (NULL where there is none), as an ASOF join.
+    """
+    lag = "" if max_lag is None else f" AND l.year >= e.{year} - {int(max_lag)}"
+    return (
+        f"SELECT e.*, CASE WHEN l.year IS NOT NULL{lag} THEN l.status END AS labour_status "
+        f"FROM ({events}) e ASOF LEFT JOIN (SELECT pid, year, status FROM labour) l "
+        f"ON e.pid = l.pid AND e.{year} > l.year"
+    )
+
+
+def resource_status_sql(
+    events: str, *, date: str, birth: str, definition: ResourceDefinition
+) -> str:
+    """Attach age and resource status on a date to a query of events.
+
+    ``events`` (a query with ``pid``, a date column and a birth-date column)
+    with the columns ``age`` and ``resource_status`` on that date.
+
+    Needs the tables ``labour`` and ``education`` as views on the connection.
+    Only the labour and education rows of the events' persons are read (the
+    CTE ``_ev`` is materialised once).
+    """
+    d = definition
+    statuses = ", ".join(f"'{s}'" for s in d.employed_statuses)
+    age = age_sql(f"j.{birth}", f"j.{date}")
+    lag = "" if d.labour_max_lag is None else (
+        f" AND l.year >= j._status_year - {int(d.labour_max_lag)}")
+    rank = EDUCATION_LEVELS.index(d.min_level)
+    return f"""
+    WITH _ev AS MATERIALIZED (
+        SELECT *, CAST(year({date}) AS BIGINT) AS _status_year FROM ({events})
+    ),
+    _pids AS (SELECT DISTINCT pid FROM _ev),
+    _lab AS (SELECT l.pid, l.year, l.status FROM labour l SEMI JOIN _pids p ON l.pid = p.pid),
+    _q AS (
+        SELECT e.pid, min(e.end_date) AS qualified_from FROM education e
+        SEMI JOIN _pids p ON e.pid = p.pid
+        WHERE e.outcome = 'completed' AND e.end_date IS NOT NULL
+          AND {level_rank_sql('e.level')} >= {rank}
+        GROUP BY e.pid
+    ),
+    _j AS (
+        SELECT j.*, CASE WHEN l.year IS NOT NULL{lag} THEN l.status END AS _labour_status
+        FROM _ev j ASOF LEFT JOIN _lab l ON j.pid = l.pid AND j._status_year > l.year
+    )
+    SELECT j.* EXCLUDE (_status_year, _labour_status), {age} AS age,
+        CASE WHEN {age} < {d.min_age} OR {age} > {d.max_age} THEN 'not_adult'
+             WHEN j._labour_status IN ({statuses}) AND q.qualified_from <= j.{date}
+             THEN 'resource_strong' ELSE 'not_resource_strong' END AS resource_status
+    FROM _j j LEFT JOIN _q q ON j.pid = q.pid
+    """

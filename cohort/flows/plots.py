@@ -1,0 +1,263 @@
+"""Figures of the flows, each drawn from a table a function returns.
+
+The pattern: ``<figure>_table(result)`` returns exactly the numbers the figure
+shows (so disclosure control can check and suppress them), and
+``plot_<figure>(table)`` draws that table (suppressed cells, NA, are left out and
+noted). Figures are :class:`matplotlib.figure.Figure` objects on the Agg
+canvas; nothing touches pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.ticker import MaxNLocator
+
+from cohort.exceptions import ParameterError
+from cohort.flows._decompose import COMPONENTS, decomposition_long
+from cohort.flows._status import RESOURCE_STATUSES
+
+__all__ = [
+    "decomposition_table",
+    "flow_diagram_table",
+    "flows_over_time_table",
+    "plot_decomposition",
+    "plot_flow_diagram",
+    "plot_flows_over_time",
+]
+
+_STATUS_COLOURS = {"resource_strong": "#1b7837", "not_resource_strong": "#762a83",
+                   "not_adult": "#999999"}
+_COMPONENT_COLOURS = dict(zip(COMPONENTS, ("#4575b4", "#d73027", "#1a9850", "#91bfdb",
+                                            "#fc8d59", "#fee090", "#7f7f7f"), strict=True))
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _need(table: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        msg = f"{what} needs the columns {cols}; missing: {missing}"
+        raise ParameterError(msg)
+
+
+# -- flows over time, by resource status ------------------------------------------
+
+
+def flows_over_time_table(yearly_table: pd.DataFrame) -> pd.DataFrame:
+    """The table of the flows-over-time figure.
+
+    From :func:`cohort.flows.yearly` (one area): per year and resource status
+    the counts ``group_population, in_moves, out_moves`` and the group-specific
+    rates ``in_per_1000_group, out_per_1000_group``.
+    """
+    _need(yearly_table, ["year", "breakdown", "group", "group_population", "in_moves",
+                         "out_moves"], "flows_over_time_table")
+    if "area" in yearly_table and yearly_table["area"].nunique() > 1:
+        msg = "flows_over_time_table takes the yearly table of one area; got several areas"
+        raise ParameterError(msg)
+    t = yearly_table[yearly_table["breakdown"] == "resource_status"]
+    t = t.rename(columns={"group": "resource_status"})
+    out = t[["year", "resource_status", "group_population", "in_moves", "out_moves"]].copy()
+    for col, src in (("in_per_1000_group", "in_moves"), ("out_per_1000_group", "out_moves")):
+        num = out[src].astype("Float64")
+        den = out["group_population"].astype("Float64")
+        out[col] = (1000 * num / den.where(den > 0)).astype("Float64")
+    return out.reset_index(drop=True)
+
+
+def plot_flows_over_time(table: pd.DataFrame, *, title: str = "") -> Figure:
+    """In- and out-moves per 1,000 residents of the same resource status, per year.
+
+    ``table``: :func:`flows_over_time_table`'s (possibly suppressed) table.
+    """
+    _need(table, ["year", "resource_status", "in_per_1000_group", "out_per_1000_group"],
+          "plot_flows_over_time")
+    fig = _figure(9, 3.6)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, col, label in ((axes[0], "in_per_1000_group", "In-moves"),
+                           (axes[1], "out_per_1000_group", "Out-moves")):
+        for status in RESOURCE_STATUSES:
+            s = table[table["resource_status"].astype(str) == status].sort_values("year")
+            y = pd.to_numeric(s[col], errors="coerce").astype("float64")
+            ax.plot(s["year"].astype(int), y.to_numpy(), marker="o", ms=3,
+                    color=_STATUS_COLOURS[status], label=status.replace("_", " "))
+        ax.set_title(f"{label} per 1,000 of the group (1 January)")
+        ax.set_xlabel("year")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("per 1,000")
+    axes[1].legend(frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# -- origins and destinations: a simple flow (Sankey-style) diagram ------------------
+
+
+def flow_diagram_table(od_table: pd.DataFrame, *, area: str, period: str | None = None
+                       ) -> pd.DataFrame:
+    """The table of the flow diagram: moves in by origin, out by destination.
+
+    From :func:`cohort.flows.od_matrix`: the moves into ``area`` by origin and
+    out of it by destination (``side`` = ``in`` / ``out``, ``unit``, ``moves``),
+    summed over resource status (and over periods unless ``period`` is given).
+    """
+    _need(od_table, ["period", "origin", "destination", "moves"], "flow_diagram_table")
+    t = od_table if period is None else od_table[od_table["period"].astype(str) == period]
+    origin, dest = t["origin"].astype(str), t["destination"].astype(str)
+    into, out_of = (dest == area) & (origin != area), (origin == area) & (dest != area)
+    ins = t[into].groupby(origin[into])["moves"].sum()
+    outs = t[out_of].groupby(dest[out_of])["moves"].sum()
+    units: list[str] = []
+    for col in ("origin", "destination"):
+        c = od_table[col]
+        units += [str(u) for u in (c.cat.categories if hasattr(c, "cat") else sorted(set(c)))]
+    order = {u: i for i, u in enumerate(dict.fromkeys(units))}
+    df = pd.DataFrame(
+        [("in", str(u), int(n)) for u, n in ins.items()]
+        + [("out", str(u), int(n)) for u, n in outs.items()],
+        columns=["side", "unit", "moves"],
+    )
+    df["moves"] = df["moves"].astype("Int64")
+    df = df.assign(_o=df["unit"].map(order)).sort_values(["side", "_o"]).drop(columns="_o")
+    return df.reset_index(drop=True)
+
+
+def _band(ax, x0: float, y0: tuple[float, float], x1: float, y1: tuple[float, float],
+          colour: str) -> None:
+    """A band from the vertical segment y0 at x0 to y1 at x1, with curved edges."""
+    xm = (x0 + x1) / 2
+    verts = [(x0, y0[0]), (xm, y0[0]), (xm, y1[0]), (x1, y1[0]), (x1, y1[1]),
+             (xm, y1[1]), (xm, y0[1]), (x0, y0[1]), (x0, y0[0])]
+    codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.LINETO,
+             MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.CLOSEPOLY]
+    ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour, alpha=0.45, lw=0))
+
+
+def plot_flow_diagram(table: pd.DataFrame, *, area: str, title: str = "") -> Figure:
+    """Draw a simple Sankey-style flow diagram of origins and destinations.
+
+    Origins on the left, the area in the middle, destinations on the right;
+    band widths proportional to moves. Suppressed cells (NA) are not drawn and
+    are listed under the figure.
+    """
+    _need(table, ["side", "unit", "moves"], "plot_flow_diagram")
+    fig = _figure(9, 5)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    shown = table[table["moves"].notna() & (pd.to_numeric(table["moves"]) > 0)]
+    hidden = table[table["moves"].isna()]
+    total_in = float(shown.loc[shown["side"] == "in", "moves"].sum())
+    total_out = float(shown.loc[shown["side"] == "out", "moves"].sum())
+    scale = max(total_in, total_out, 1.0)
+    gap = 0.03
+    palette = ["#4575b4", "#91bfdb", "#fdae61", "#d73027", "#1a9850", "#7f7f7f", "#b15928",
+               "#6a3d9a"]
+    # one colour per unit, the same on both sides
+    colour_of = {u: palette[i % len(palette)]
+                 for i, u in enumerate(dict.fromkeys(table["unit"].astype(str)))}
+    mid_h = {"in": total_in / scale, "out": total_out / scale}
+    mid_y0 = {s: 0.5 - h / 2 for s, h in mid_h.items()}
+    ax.add_patch(Rectangle((0.47, 0.5 - max(mid_h.values()) / 2), 0.06,
+                           max(mid_h.values()), color="#333333"))
+    ax.text(0.5, 0.5 - max(mid_h.values()) / 2 - 0.04, area.replace("_", " "), ha="center",
+            va="top", fontsize=11, weight="bold")
+    for side, x_node, x_mid, ha, x_text in (("in", 0.05, 0.47, "right", 0.04),
+                                            ("out", 0.95, 0.53, "left", 0.96)):
+        part = shown[shown["side"] == side]
+        n = len(part)
+        heights = part["moves"].astype(float).to_numpy() / scale
+        span = heights.sum() + gap * max(n - 1, 0)
+        y = 0.5 + span / 2
+        y_mid = mid_y0[side] + mid_h[side]
+        for unit, h in zip(part["unit"].astype(str), heights, strict=True):
+            top, bottom = y, y - h
+            colour = colour_of[unit]
+            ax.add_patch(Rectangle((x_node - 0.01, bottom), 0.02, h, color=colour))
+            ax.text(x_text, (top + bottom) / 2, f"{unit.replace('_', ' ')}",
+                    ha=ha, va="center", fontsize=8)
+            if side == "in":
+                _band(ax, x_node + 0.01, (top, bottom), x_mid, (y_mid, y_mid - h), colour)
+            else:
+                _band(ax, x_mid, (y_mid, y_mid - h), x_node - 0.01, (top, bottom), colour)
+            y = bottom - gap
+            y_mid -= h
+    ax.set_xlim(-0.25, 1.25)
+    ax.set_ylim(-0.12, 1.12)
+    ax.text(0.05, 1.08, "origins of in-moves", ha="center", fontsize=9)
+    ax.text(0.95, 1.08, "destinations of out-moves", ha="center", fontsize=9)
+    if len(hidden):
+        ax.text(0.5, -0.1, f"{len(hidden)} suppressed cell(s) not drawn", ha="center",
+                fontsize=8, style="italic")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# -- the decomposition as stacked bars ---------------------------------------------
+
+
+def decomposition_table(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """The table of the decomposition figure.
+
+    From :func:`cohort.flows.decompose`: ``year, component, contribution`` (in
+    percentage points) and the ``change`` of the share (percentage points) per
+    year, the numbers the stacked bars show. The counts they rest on are
+    :func:`cohort.flows.decompose`'s columns; check those before release.
+    """
+    long = decomposition_long(decomposition)
+    long["contribution"] = 100 * long["contribution"]
+    change = decomposition.set_index("year")["change"] * 100
+    long["change"] = long["year"].map(change).astype("float64")
+    return long
+
+
+def plot_decomposition(table: pd.DataFrame, *, title: str = "") -> Figure:
+    """Draw the decomposition as stacked bars.
+
+    Stacked bars of the contributions per year (positive parts stacked up,
+    negative parts down) with the total change as a black marker.
+    """
+    _need(table, ["year", "component", "contribution", "change"], "plot_decomposition")
+    fig = _figure(9, 4.2)
+    ax = fig.add_subplot()
+    years = sorted(int(y) for y in pd.unique(table["year"]))
+    x = np.arange(len(years))
+    pos, neg = np.zeros(len(years)), np.zeros(len(years))
+    for comp in COMPONENTS:
+        part = table[table["component"].astype(str) == comp].set_index("year")
+        v = pd.to_numeric(part["contribution"].reindex(years), errors="coerce")
+        v = v.astype("float64").fillna(0.0).to_numpy()
+        up, down = np.where(v > 0, v, 0.0), np.where(v < 0, v, 0.0)
+        ax.bar(x, up, bottom=pos, color=_COMPONENT_COLOURS[comp], label=comp.replace("_", " "),
+               width=0.7)
+        ax.bar(x, down, bottom=neg, color=_COMPONENT_COLOURS[comp], width=0.7)
+        pos, neg = pos + up, neg + down
+    change = table.drop_duplicates("year").set_index("year")["change"].reindex(years)
+    ax.plot(x, pd.to_numeric(change, errors="coerce").astype("float64").to_numpy(), "kD",
+            ms=5, label="change")
+    ax.axhline(0, color="black", lw=0.6)
+    finite = [v for v in (*pos, *neg, *pd.to_numeric(change, errors="coerce").astype("float64"))
+              if np.isfinite(v)]
+    if finite:
+        lo, hi = min(0.0, *finite), max(0.0, *finite)
+        pad = 0.08 * (hi - lo or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xticks(x, [f"{y}-{(y + 1) % 100:02d}" for y in years], fontsize=8)
+    ax.set_ylabel("percentage points")
+    ax.set_title(title or "Change in the share of resource-strong adults (25-64), 1 January")
+    ax.legend(frameon=False, fontsize=8, ncols=4, loc="upper center",
+              bbox_to_anchor=(0.5, -0.12))
+    fig.tight_layout()
+    return fig
