@@ -319,7 +319,7 @@ def suppress_counts(
             msg = f"table {table!r}: separate and linked tables cannot be combined"
             raise DisclosureError(msg)
         frames, log = [], SuppressionLog()
-        for _, part in df.groupby(list(separate), sort=False, dropna=False):
+        for _, part in df.groupby(list(separate), sort=False, dropna=False, observed=True):
             res = suppress_counts(part, count_cols=count_cols, threshold=threshold, by=by,
                                   totals=totals, shares=shares, values=values, table=table)
             frames.append(res.frame.set_axis(part.index))
