@@ -1,0 +1,152 @@
+"""The planted effects of the synthetic registers and their true values.
+
+Later analyses are tested on whether they recover these numbers. Each is stated in
+the terms of ``definitions.md``; "the estate" is the area ``vaerebro_park``,
+"rest of Gladsaxe" is municipality 159 outside it, "the comparison areas" are
+``tingbjerg``, ``gellerup`` and ``vollsmose``.
+
+**School stability.** A household does not move, emigrate or arrive while one of
+its children is in grades 7-9: from 1 January of the year the child turns 13 to
+31 December of the year it turns 16 (its 9th-grade exam year ``E = birth year +
+16``), and no child aged 1-17 dies. So for every child with an ``exams`` row the
+unit it lives in on 30 June of ``E - 3``, on its 15th birthday and on 30 June of
+``E`` is the same, and every such child lives in the country at its time origin.
+Every child living in the country on 30 June of its exam year has an ``exams`` row
+(for exam years from 2002).
+
+1. **Youth-education enrolment, proportional hazards.** The time from the end of
+   9th grade (30 June of ``E``) to the first start of a youth-level education
+   spell (outcome ``youth_education_start`` of definitions.md section 3) has the
+   cumulative hazard ``H0(t) * exp(lp)``, with one baseline ``H0`` (steps at the
+   August intakes; ``H0`` = 1 on 30 September of ``E + 1``) and
+   ``lp = c(E, group) + BETA_ESTATE * estate``, where ``estate`` = lived in the
+   estate on the 15th birthday (``resident_at_age(15)``), comparison group = lived
+   elsewhere in Gladsaxe on that date. For exam years up to 2015 the hazard ratio
+   estate vs rest of Gladsaxe is exactly ``HR_ESTATE = exp(BETA_ESTATE)``; a Cox
+   model stratified by exam year (or birth year) recovers it; an unstratified fit
+   pooled over years is attenuated very slightly (the level ``c`` varies by year).
+   From exam year 2016 the estate's children are also treated (effect 2), so
+   their hazard ratio is ``HR_ESTATE_TREATED[E]``. The outcome does not depend on
+   anything else (not on grades, sex or family), and censoring (emigration, death)
+   is independent of it.
+
+2. **The 2016 intervention, difference in differences.** Treated: children who
+   lived in the estate on the baseline date 30 June of ``E - 3`` (always before
+   2016 for the exam years 2016-2018, intention to treat); comparison: children who
+   lived in a comparison area on that date. Outcome: the ``youth_education_15m``
+   indicator (enrolled in youth education on 30 September of ``E + 1``). Post
+   period: exam years ``E >= INTERVENTION_FIRST_EXAM_YEAR`` (2016). The true ATT on
+   the share scale is ``ATT[E]`` (0.04 for 2016, 2017, 2018; 2019 is not
+   observable before ``extract_end``). In expectation the untreated share of the
+   estate and the share of the comparison areas differ by the constant
+   ``COMPARISON_GAP`` in every exam year (parallel trends hold exactly on the
+   share scale).
+
+3. **Selective moves.** A household's yearly out-move probability is
+   ``1 - exp(-lambda)``. In the estate ``lambda = MOVE_RATE_ESTATE`` times
+   ``HR_RESOURCE_STRONG_ESTATE`` when the household's reference person (its oldest
+   adult member) is resource-strong on the move's date (definitions.md section 4:
+   aged 25-64, ``employed``/``self_employed`` in the latest labour year before the
+   move's year, highest completed level at least youth education). So the
+   out-move hazard ratio of resource-strong households of the estate is
+   ``HR_RESOURCE_STRONG_ESTATE`` (2.0). Partners and children move with the
+   household; at person level (every resident aged 25-64 by own status) the ratio
+   is diluted towards 1 by couples whose statuses differ, to about 1.6.
+   In-movers to the estate are weaker: households from other municipalities or
+   abroad (70-80 % of them) have resource scores of mean
+   ``IN_MOVER_RESOURCE_ESTATE`` (-0.8 SD) against 0 in the country and
+   ``RESOURCE_GLADSAXE`` (+0.2) in the rest of Gladsaxe, and the households that
+   come from the rest of Gladsaxe are the weaker ones (the lowest of resource
+   score plus Gumbel noise), so in-movers are less often employed, educated and
+   resource-strong than out-movers.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cohort.synth.calibration import (
+    GLADSAXE_CHILD_SHARE_VP,
+    TARGETS,
+    cloglog,
+    inv_cloglog,
+)
+
+__all__ = [
+    "ATT",
+    "BETA_ESTATE",
+    "BASELINE_OFFSET_YEARS",
+    "COMPARISON_GAP",
+    "ENROL_TREND",
+    "EXPOSURE_AGE",
+    "HR_ESTATE",
+    "HR_ESTATE_TREATED",
+    "HR_RESOURCE_STRONG_ESTATE",
+    "INTERVENTION_FIRST_EXAM_YEAR",
+    "INTERVENTION_START",
+    "IN_MOVER_RESOURCE_ESTATE",
+    "MOVE_RATE_ESTATE",
+    "RESOURCE_GLADSAXE",
+    "enrolment_share",
+]
+
+#: The intervention (the social master plan) starts on this date.
+INTERVENTION_START = "2016-01-01"
+#: The first exam year whose children are treated.
+INTERVENTION_FIRST_EXAM_YEAR = 2016
+#: Treatment is assigned by residence on 30 June of exam year minus this.
+BASELINE_OFFSET_YEARS = 3
+#: Exposure of effect 1: lives in the estate on this birthday.
+EXPOSURE_AGE = 15
+#: True ATT of the intervention on ``youth_education_15m`` (share scale) by exam year.
+ATT: dict[int, float] = {2016: 0.04, 2017: 0.04, 2018: 0.04, 2019: 0.04}
+#: Untreated estate share minus comparison-area share, every exam year.
+COMPARISON_GAP = 0.02
+#: Yearly change of the rest of Gladsaxe's 15-month share (share points per year).
+ENROL_TREND = 0.004
+
+_VP, _G = TARGETS["youth_education_15m"]
+_REST_2017 = (_G - GLADSAXE_CHILD_SHARE_VP * _VP) / (1 - GLADSAXE_CHILD_SHARE_VP)
+_VP0_2017 = _VP - ATT[2017]
+#: Log hazard ratio of enrolment, estate vs rest of Gladsaxe (untreated years).
+BETA_ESTATE = cloglog(_VP0_2017) - cloglog(_REST_2017)
+HR_ESTATE = math.exp(BETA_ESTATE)
+
+#: Out-move rate (per year) of a non-resource-strong household of the estate.
+MOVE_RATE_ESTATE = 0.065
+#: Hazard ratio of out-moves from the estate, resource-strong vs not.
+HR_RESOURCE_STRONG_ESTATE = 2.0
+#: Mean resource score of households moving into the estate (country mean 0, SD 1).
+IN_MOVER_RESOURCE_ESTATE = -0.8
+#: Mean resource score of households moving into the rest of Gladsaxe.
+RESOURCE_GLADSAXE = 0.2
+
+
+def enrolment_share(group: str, exam_year: int) -> float:
+    """Expected ``youth_education_15m`` share of a group of children in an exam year.
+
+    ``group`` is ``"rest"`` (rest of Gladsaxe), ``"estate_untreated"`` (the estate
+    without the intervention), ``"estate"`` (as generated, treated from 2016),
+    ``"comparison"`` (the comparison areas) or ``"national"`` (everyone else).
+    """
+    rest = min(0.985, max(0.5, _REST_2017 + ENROL_TREND * (exam_year - 2017)))
+    if group == "rest":
+        return rest
+    if group == "national":
+        return rest - 0.01
+    untreated = inv_cloglog(cloglog(rest) + BETA_ESTATE)
+    if group == "estate_untreated":
+        return untreated
+    if group == "comparison":
+        return untreated - COMPARISON_GAP
+    if group == "estate":
+        return untreated + ATT.get(exam_year, 0.0)
+    msg = f"unknown group {group!r}"
+    raise ValueError(msg)
+
+
+#: Hazard ratio of the estate's (treated) children vs the rest of Gladsaxe, by exam year.
+HR_ESTATE_TREATED: dict[int, float] = {
+    y: math.exp(cloglog(enrolment_share("estate", y)) - cloglog(enrolment_share("rest", y)))
+    for y in ATT
+}
