@@ -40,14 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write synthetic registers")
     s.add_argument("out", type=Path, help="the extract folder to write")
     s.add_argument("--persons", type=int, default=None, help="number of persons")
-    s.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    s.add_argument("--seed", type=int, default=None,
+                   help="random seed (default: cohort.synth.DEFAULT_SEED)")
     s.add_argument("--format", dest="fmt", default="parquet", choices=("parquet", "csv", "dst"))
 
     d = sub.add_parser("demo", help="synthesise registers and run the bundled study")
     d.add_argument("--out", type=Path, default=Path("demo"),
                    help="output folder (default ./demo): extract/, release/")
     d.add_argument("--persons", type=int, default=None, help="number of persons")
-    d.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    d.add_argument("--seed", type=int, default=None,
+                   help="random seed of the registers (default: cohort.synth.DEFAULT_SEED)")
 
     r = sub.add_parser("run", help="run a study file and write its release")
     r.add_argument("study", type=Path, help="the study file (TOML)")

@@ -29,14 +29,16 @@ def validate(path: Path, *, out: Path, stream: TextIO | None = None) -> int:
 
 
 def synth(
-    out: Path, *, persons: int | None, seed: int, fmt: str, stream: TextIO | None = None
+    out: Path, *, persons: int | None, seed: int | None, fmt: str, stream: TextIO | None = None
 ) -> int:
     """``cohort synth OUT --persons N --seed S --format parquet|csv|dst``."""
     stream = stream or sys.stdout
     from cohort.synth import synthesise
 
     kwargs = {} if persons is None else {"persons": persons}
-    result = synthesise(out, seed=seed, format=fmt, **kwargs)
+    if seed is not None:
+        kwargs["seed"] = seed
+    result = synthesise(out, format=fmt, **kwargs)
     stream.write(f"Synthetic extract written to {out}\n")
     summary = getattr(result, "summary", None)
     if callable(summary):
@@ -45,7 +47,7 @@ def synth(
 
 
 def demo(
-    out: Path, *, persons: int | None, seed: int, stream: TextIO | None = None,
+    out: Path, *, persons: int | None, seed: int | None, stream: TextIO | None = None,
     progress: TextIO | None = None,
 ) -> int:
     """``cohort demo [--out DIR]``: synthesise registers and run the bundled study.
@@ -62,8 +64,10 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     extract = out / "extract"
     kwargs = {} if persons is None else {"persons": persons}
+    if seed is not None:
+        kwargs["seed"] = seed
     progress.write(f"synthesising registers into {extract}\n")
-    synthesise(extract, seed=seed, format="parquet", **kwargs)
+    synthesise(extract, format="parquet", **kwargs)
     result = run_study(
         load_study(_bundled_study()),
         out=out / "release",
