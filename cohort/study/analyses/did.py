@@ -101,7 +101,10 @@ class DiD(Analysis):
         panel["share"] = panel["enrolled"] / panel["children"]
         kids["treated"] = ((kids["area"] == u.target) & (kids["exam_year"] >= g)).astype(float)
         kids["first_treated"] = (kids["area"] == u.target).astype(int) * g
-        fit = twfe(kids, yname="enrolled", idname="area", tname="exam_year", treatname="treated")
+        # area and exam-year fixed effects; SEs robust at the child level (clustering by
+        # area would assume many treated areas, see the one-treated inference)
+        fit = twfe(kids, yname="enrolled", idname="area", tname="exam_year", treatname="treated",
+                   cluster="pid")
         model = fit.tidy()
         model = model[model["term"] == "treated"].assign(term="att_twfe")
         area_panel = panel.rename(columns={"share": "y"})
@@ -110,7 +113,7 @@ class DiD(Analysis):
         ct = conley_taber(area_panel, yname="y", idname="area", tname="exam_year",
                           treated_unit=u.target, treat_start=g)
         es = event_study(kids, yname="enrolled", idname="area", tname="exam_year",
-                         gname="first_treated")
+                         gname="first_treated", cluster="pid")
         inference = pd.DataFrame([
             _one(ri, "randomization_inference"),
             _one(ct, "conley_taber"),
