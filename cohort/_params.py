@@ -21,6 +21,7 @@ def check_literal(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     --------
     >>> check_literal("direction", "in", ("in", "out"))
     'in'
+
     """
     allowed = tuple(allowed)
     if value not in allowed:
@@ -37,6 +38,7 @@ def check_literals(name: str, values: Iterable[Any], allowed: Iterable[Any]) -> 
     --------
     >>> check_literals("levels", ["a"], ("a", "b"))
     ('a',)
+
     """
     allowed = tuple(allowed)
     out = tuple(values)
@@ -54,6 +56,7 @@ def check_int_range(
     --------
     >>> check_int_range("threshold", 5, low=1)
     5
+
     """
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"{name} must be an integer; got {value!r}"

@@ -61,6 +61,7 @@ class CohortError(Exception):
     ... except CohortError as err:
     ...     print(type(err).__name__)
     ParameterError
+
     """
 
     exit_code: int = EXIT_INTERNAL
@@ -75,6 +76,7 @@ class UserError(CohortError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.UserError: the study file names no extract
+
     """
 
     exit_code = EXIT_USER
@@ -90,6 +92,7 @@ class ParameterError(UserError, ValueError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.ParameterError: format must be one of 'parquet', 'csv', 'dst'; got 'xlsx'
+
     """
 
 
@@ -102,6 +105,7 @@ class StudyFileError(UserError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.StudyFileError: study.toml: unknown key 'analysis' (allowed: 'analyses')
+
     """
 
 
@@ -114,14 +118,17 @@ class DataError(UserError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.DataError: extract.toml is missing
+
     """
 
     exit_code = EXIT_DATA
 
 
 class ContractError(DataError):
-    """A table breaks the contract fatally: unreadable, a required column missing,
-    or a column that cannot be converted to its type. Validation stops.
+    """A table breaks the contract fatally; validation stops.
+
+    The table is unreadable, lacks a required column, or has a column that
+    cannot be converted to its type.
 
     Examples
     --------
@@ -129,12 +136,14 @@ class ContractError(DataError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.ContractError: persons.csv: required column 'birth_date' is missing
+
     """
 
 
 class CprDetectedError(ContractError):
-    """Values shaped like CPR numbers were found; validation stops before
-    anything is written.
+    """Values shaped like CPR numbers were found.
+
+    Validation stops before anything is written.
 
     Examples
     --------
@@ -142,6 +151,7 @@ class CprDetectedError(ContractError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.CprDetectedError: persons.csv, column 'pid': CPR-like values (rule cpr_shaped)
+
     """
 
 
@@ -154,6 +164,7 @@ class MissingTableError(DataError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.MissingTableError: the indicator 'exam_grades' needs the table 'exams'
+
     """
 
 
@@ -166,6 +177,7 @@ class DisclosureError(UserError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.DisclosureError: threshold must be at least 1
+
     """
 
 

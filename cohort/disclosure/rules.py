@@ -262,11 +262,6 @@ def suppress_counts(
 ) -> SuppressionResult:
     """Suppress small counts and their complements; return a new table and a log.
 
-    ``separate`` names dimension columns whose values split the table into
-    independent tables: cells of different years, say, do not add up to one
-    another, so their totals relations are checked within each part only (the
-    whole table at once would be protected far more than needed).
-
     Parameters
     ----------
     df
@@ -296,6 +291,11 @@ def suppress_counts(
         totals)`` with the count columns as published (suppressed cells missing;
         a count column the table lacks is treated as unknown). Their published
         cells constrain the attacker; only ``df`` is suppressed further.
+    separate
+        Dimension columns whose values split the table into independent tables:
+        cells of different years, say, do not add up to one another, so totals
+        relations are checked within each part only (protecting the whole table
+        at once would suppress far more than needed). Not combined with ``linked``.
 
     Returns
     -------

@@ -37,8 +37,10 @@ def is_leap_sql(year: str) -> str:
 
 
 def _birthday_mmdd(birth: str, year: str) -> str:
-    """Month*100+day of the birthday in ``year``; 29 February falls on 1 March
-    in years that are not leap years."""
+    """Month*100+day of the birthday in ``year``.
+
+    29 February falls on 1 March in years that are not leap years.
+    """
     return (
         f"(CASE WHEN month({birth}) = 2 AND day({birth}) = 29 AND NOT {is_leap_sql(year)} "
         f"THEN 301 ELSE month({birth}) * 100 + day({birth}) END)"
@@ -68,14 +70,18 @@ def birthday_sql(birth: str, age: str) -> str:
 
 
 def covers_sql(start: str, end: str, on: str) -> str:
-    """True when the half-open spell ``[start, end)`` covers date ``on``
-    (an empty end means the spell is still open)."""
+    """True when the half-open spell ``[start, end)`` covers date ``on``.
+
+    An empty end means the spell is still open.
+    """
     return f"({start} <= {on} AND ({end} IS NULL OR {on} < {end}))"
 
 
 def public_support_benefits_sql(column: str = "benefit") -> str:
-    """True when the benefit counts as public support (all but student grants
-    and parental leave)."""
+    """True when the benefit counts as public support.
+
+    That is every benefit but student grants and parental leave.
+    """
     listed = ", ".join(f"'{b}'" for b in PUBLIC_SUPPORT_BENEFITS)
     return f"({column} IN ({listed}))"
 

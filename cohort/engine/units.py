@@ -44,17 +44,18 @@ def parse_unit(text: str | Unit) -> Unit:
     --------
     >>> parse_unit("municipality:159")
     Unit(kind='municipality', value='159')
+
     """
     if isinstance(text, Unit):
         return text
     kind, sep, value = str(text).partition(":")
     if not sep or kind not in ("area", "municipality") or not value:
-        msg = (
-            "a unit must be written 'area:<name>' or 'municipality:<code>'; "
-            f"got {text!r}"
-        )
+        msg = f"a unit must be written 'area:<name>' or 'municipality:<code>'; got {text!r}"
         raise ParameterError(msg)
     if kind == "municipality" and not value.isdigit():
-        msg = f"a municipality unit takes a numeric kommune code, e.g. 'municipality:159'; got {text!r}"
+        msg = (
+            "a municipality unit takes a numeric kommune code, e.g. 'municipality:159'; "
+            f"got {text!r}"
+        )
         raise ParameterError(msg)
     return Unit(kind, value)  # type: ignore[arg-type]

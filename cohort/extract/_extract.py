@@ -103,6 +103,7 @@ class Extract:
         Examples
         --------
         >>> ex.require("exams", purpose="the indicator 'exam_grades'")  # doctest: +SKIP
+
         """
         for t in tables:
             if not self.has(t):
@@ -289,6 +290,7 @@ def read_extract(
     ContractError
         A table cannot be read, lacks a required column, has a column that cannot
         be converted, or holds CPR-like values.
+
     """
     path = Path(path)
     meta = read_meta(path)

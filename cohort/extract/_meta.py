@@ -16,8 +16,13 @@ __all__ = ["ExtractMeta", "read_meta"]
 
 _ALLOWED_KEYS = ("name", "extract_end", "preset", "csv", "dst", "description")
 _CSV_KEYS = ("encoding", "delimiter", "decimal")
-_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-              "iso-8859-1": "latin-1"}
+_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
 _DELIMITERS = (",", ";")
 _DECIMALS = (".", ",")
 PRESETS = ("canonical", "dst")
@@ -45,6 +50,7 @@ def read_meta(folder: Path) -> ExtractMeta:
         When the folder does not exist.
     ContractError
         When extract.toml is missing, unreadable or breaks the contract.
+
     """
     path = folder / "extract.toml"
     if not folder.is_dir():
@@ -103,7 +109,10 @@ def read_meta(folder: Path) -> ExtractMeta:
         raise ContractError(msg)
     dec = csv.get("decimal", ".")
     if dec not in _DECIMALS or dec == delim:
-        msg = f"extract.toml: [csv] decimal must be '.' or ',' and differ from the delimiter; got {dec!r}"
+        msg = (
+            "extract.toml: [csv] decimal must be '.' or ',' and differ from the delimiter; "
+            f"got {dec!r}"
+        )
         raise ContractError(msg)
     options = raw.get(preset, {}) if preset != "canonical" else {}
     return ExtractMeta(

@@ -116,14 +116,15 @@ def _lowered(names: list[str], file: str) -> list[str]:
 
 def _select_lowered(names: list[str], file: str) -> str:
     lowered = _lowered(names, file)
-    return ", ".join(f"{sql_ident(n)} AS {sql_ident(lo)}" for n, lo in zip(names, lowered, strict=True))
+    return ", ".join(
+        f"{sql_ident(n)} AS {sql_ident(lo)}" for n, lo in zip(names, lowered, strict=True)
+    )
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, view: str, path: Path, rel_name: str) -> None:
     pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
     src = (
-        f"read_parquet({sql_str(pattern)}, file_row_number=true, filename=true, "
-        "union_by_name=true)"
+        f"read_parquet({sql_str(pattern)}, file_row_number=true, filename=true, union_by_name=true)"
     )
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
@@ -153,15 +154,13 @@ def _csv(
         f"null_padding=false, columns={{{cols}}}"
     )
     try:
-        con.execute(
-            f"CREATE TABLE {table} AS SELECT * FROM read_csv({sql_str(str(path))}, {opts})"
-        )
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv({sql_str(str(path))}, {opts})")
     except duckdb.Error as err:
         text = str(err).lower()
         if "unicode" in text or "encoding" in text:
             msg = (
                 f"{rel_name}: the file is not valid {meta.csv_encoding} text "
-                "(set [csv] encoding = \"latin-1\" in extract.toml if it was written as Latin-1)"
+                '(set [csv] encoding = "latin-1" in extract.toml if it was written as Latin-1)'
             )
         else:
             msg = (
@@ -188,7 +187,7 @@ def _csv_header(path: Path, meta: ExtractMeta, rel_name: str) -> list[str]:
         header = None
         msg = (
             f"{rel_name}: the file is not valid {meta.csv_encoding} text "
-            "(set [csv] encoding = \"latin-1\" in extract.toml if it was written as Latin-1)"
+            '(set [csv] encoding = "latin-1" in extract.toml if it was written as Latin-1)'
         )
         raise ContractError(msg) from None
     if not header:

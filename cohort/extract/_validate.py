@@ -23,11 +23,25 @@ from cohort.extract.schema import RULES, Column, Table
 __all__ = ["TableCheck", "check_table"]
 
 _NULL_TOKENS = "('', 'NA', '.')"
-_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-              "UINTEGER", "UBIGINT")
+_INT_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
 _FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
-_SQL_TYPES = {"string": "VARCHAR", "category": "VARCHAR", "date": "DATE", "int": "BIGINT",
-              "float": "DOUBLE"}
+_SQL_TYPES = {
+    "string": "VARCHAR",
+    "category": "VARCHAR",
+    "date": "DATE",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+}
 _FAR_FUTURE = "DATE '9999-12-31'"
 
 
@@ -102,8 +116,12 @@ def _typed(col: Column, src: str | None, dtype: str | None, decimal: str) -> tup
 
 
 def _fatal_conversion(
-    con: duckdb.DuckDBPyConnection, src: CanonicalSource, table: Table, typed: dict[str, str],
-    present: dict[str, str], mapping: dict[str, str],
+    con: duckdb.DuckDBPyConnection,
+    src: CanonicalSource,
+    table: Table,
+    typed: dict[str, str],
+    present: dict[str, str],
+    mapping: dict[str, str],
 ) -> None:
     """Stop when a numeric column cannot be converted, or no value of a date column can."""
     dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
@@ -145,7 +163,7 @@ def _cannot_fail(kind: str, dtype: str) -> bool:
     return dtype == "DATE" or dtype.startswith("TIMESTAMP")
 
 
-def _rule_case(table: Table, accepted_persons: bool, accepted_addresses: bool) -> str:
+def _rule_case(table: Table, *, accepted_persons: bool, accepted_addresses: bool) -> str:
     """The CASE expression giving the first rule a row breaks (NULL when none)."""
     whens: list[tuple[str, str]] = []
     req = [c for c in table.columns if c.required]
@@ -154,15 +172,19 @@ def _rule_case(table: Table, accepted_persons: bool, accepted_addresses: bool) -
     dates = [c for c in table.columns if c.type == "date"]
     if dates:
         whens.append(
-            (" OR ".join(f"(_p_{c.name} AND {sql_ident(c.name)} IS NULL)" for c in dates),
-             "invalid_date")
+            (
+                " OR ".join(f"(_p_{c.name} AND {sql_ident(c.name)} IS NULL)" for c in dates),
+                "invalid_date",
+            )
         )
     cats = [c for c in table.columns if c.categories]
     if cats:
         conds = []
         for c in cats:
             listed = ", ".join(sql_str(v) for v in c.categories or ())
-            conds.append(f"({sql_ident(c.name)} IS NOT NULL AND {sql_ident(c.name)} NOT IN ({listed}))")
+            conds.append(
+                f"({sql_ident(c.name)} IS NOT NULL AND {sql_ident(c.name)} NOT IN ({listed}))"
+            )
         whens.append((" OR ".join(conds), "invalid_code"))
     ranged = [c for c in table.columns if c.low is not None or c.high is not None]
     if ranged:
@@ -267,7 +289,7 @@ def check_table(
             "ON t.address_id = ka._known_address"
         )
         extra += ", ka._known_address"
-    rule = _rule_case(table, has_persons, has_addresses)
+    rule = _rule_case(table, accepted_persons=has_persons, accepted_addresses=has_addresses)
     cols = [c.name for c in table.columns]
     col_list = ", ".join(sql_ident(c) for c in cols)
     stage2 = (
@@ -295,9 +317,7 @@ def check_table(
         f"_rule AS rule, {raw_cols} FROM {checked} WHERE _rule IS NOT NULL"
     )
     counts = dict(
-        con.execute(
-            f"SELECT COALESCE(_rule, ''), count(*) FROM {checked} GROUP BY 1"
-        ).fetchall()
+        con.execute(f"SELECT COALESCE(_rule, ''), count(*) FROM {checked} GROUP BY 1").fetchall()
     )
     accepted = int(counts.pop("", 0))
     quarantined = int(sum(counts.values()))

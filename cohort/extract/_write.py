@@ -45,24 +45,38 @@ def write_extract(
     ...                   extract_end="2019-12-31")
     >>> sorted(x.name for x in p.iterdir())
     ['extract.toml', 'persons.parquet']
+
     """
     check_literal("format", format, ("parquet", "csv"))
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     if isinstance(extract_end, str):
         extract_end = dt.date.fromisoformat(extract_end)
-    lines = [f"name = {_toml_value(name)}", f"extract_end = {extract_end.isoformat()}",
-             'preset = "canonical"']
+    lines = [
+        f"name = {_toml_value(name)}",
+        f"extract_end = {extract_end.isoformat()}",
+        'preset = "canonical"',
+    ]
     if format == "csv":
-        lines += ["[csv]", f"encoding = {_toml_value(encoding)}",
-                  f"delimiter = {_toml_value(delimiter)}"]
+        lines += [
+            "[csv]",
+            f"encoding = {_toml_value(encoding)}",
+            f"delimiter = {_toml_value(delimiter)}",
+        ]
     (path / "extract.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for table, df in frames.items():
         if table not in TABLES:
             check_literal("table", table, tuple(TABLES))
         if format == "parquet":
-            pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path / f"{table}.parquet")
+            pq.write_table(
+                pa.Table.from_pandas(df, preserve_index=False), path / f"{table}.parquet"
+            )
         else:
-            df.to_csv(path / f"{table}.csv", index=False, sep=delimiter, encoding=encoding,
-                      date_format="%Y-%m-%d")
+            df.to_csv(
+                path / f"{table}.csv",
+                index=False,
+                sep=delimiter,
+                encoding=encoding,
+                date_format="%Y-%m-%d",
+            )
     return path

@@ -91,7 +91,9 @@ class ValidationReport:
         if self.missing_tables:
             lines += ["", "Optional tables not delivered: " + ", ".join(self.missing_tables)]
         if self.ignored_files:
-            lines += ["Files ignored (not a table of the contract): " + ", ".join(self.ignored_files)]
+            lines += [
+                "Files ignored (not a table of the contract): " + ", ".join(self.ignored_files)
+            ]
         return "\n".join(lines) + "\n"
 
     def write(self, out: Path) -> None:

@@ -311,6 +311,7 @@ def table(name: str) -> Table:
     --------
     >>> table("persons").key
     ('pid',)
+
     """
     from cohort._params import check_literal
 

@@ -98,6 +98,7 @@ def run_study(
         Called with a short line before each step (the command line prints it).
     use_cache
         Reuse raw tables computed from identical inputs.
+
     """
     from cohort.extract import read_extract
     from cohort.report import render_report

@@ -24,7 +24,12 @@ __all__ = ["DiD", "itt_panel"]
 
 
 def itt_panel(
-    extract, *, target: str, comparison: list[str], exam_years: list[int], baseline_years_before: int
+    extract,
+    *,
+    target: str,
+    comparison: list[str],
+    exam_years: list[int],
+    baseline_years_before: int,
 ) -> pd.DataFrame:
     """Children with an exams row, their baseline area and their outcome.
 
@@ -35,21 +40,27 @@ def itt_panel(
 
     extract.require("exams", "education", purpose="the difference-in-differences analysis")
     ex = extract.to_pandas("exams", columns=["pid", "year"])
-    ex = ex[ex["year"].isin(exam_years)].drop_duplicates("pid").rename(columns={"year": "exam_year"})
+    ex = (
+        ex[ex["year"].isin(exam_years)].drop_duplicates("pid").rename(columns={"year": "exam_year"})
+    )
     ex["exam_year"] = ex["exam_year"].astype(int)
-    base = pd.DataFrame({
-        "pid": ex["pid"].to_numpy(),
-        "date": [dt.date(y - baseline_years_before, 6, 30) for y in ex["exam_year"]],
-    })
+    base = pd.DataFrame(
+        {
+            "pid": ex["pid"].to_numpy(),
+            "date": [dt.date(y - baseline_years_before, 6, 30) for y in ex["exam_year"]],
+        }
+    )
     where = address_on(extract, base).df()[["pid", "area"]]
-    out = pd.DataFrame({
-        "pid": ex["pid"].to_numpy(),
-        "date": [dt.date(y + 1, 9, 30) for y in ex["exam_year"]],
-    })
+    out = pd.DataFrame(
+        {
+            "pid": ex["pid"].to_numpy(),
+            "date": [dt.date(y + 1, 9, 30) for y in ex["exam_year"]],
+        }
+    )
     enrolled = enrolled_youth(extract, out).df()[["pid", "enrolled_youth"]]
     d = ex.merge(where, on="pid", how="left").merge(enrolled, on="pid", how="left")
     d = d[d["area"].isin([target, *comparison])].copy()
-    d["enrolled"] = d["enrolled_youth"].fillna(False).astype(int)
+    d["enrolled"] = d["enrolled_youth"].fillna(value=False).astype(int)
     return d[["pid", "exam_year", "area", "enrolled"]].reset_index(drop=True)
 
 
@@ -70,16 +81,22 @@ class DiD(Analysis):
     params = (
         Param("exam_years", list, [2008, 2018], "first and last exam year"),
         Param("first_treated_exam_year", int, 2016),
-        Param("baseline_years_before", int, 3,
-              "baseline date: 30 June of the exam year minus this many years"),
+        Param(
+            "baseline_years_before",
+            int,
+            3,
+            "baseline date: 30 June of the exam year minus this many years",
+        ),
     )
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         years = year_range(params["exam_years"], where=where, name="exam_years")
         g = params["first_treated_exam_year"]
         if not (years[0] < g <= years[-1]):
-            msg = (f"{where}: first_treated_exam_year must lie after the first and not after "
-                   f"the last exam year; got {g}")
+            msg = (
+                f"{where}: first_treated_exam_year must lie after the first and not after "
+                f"the last exam year; got {g}"
+            )
             raise StudyFileError(msg)
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -91,8 +108,13 @@ class DiD(Analysis):
             raise StudyFileError(msg)
         years = year_range(params["exam_years"], where="did", name="exam_years")
         g = params["first_treated_exam_year"]
-        kids = itt_panel(ctx.extract, target=u.target, comparison=list(u.comparison),
-                         exam_years=years, baseline_years_before=params["baseline_years_before"])
+        kids = itt_panel(
+            ctx.extract,
+            target=u.target,
+            comparison=list(u.comparison),
+            exam_years=years,
+            baseline_years_before=params["baseline_years_before"],
+        )
         panel = (
             kids.groupby(["area", "exam_year"])
             .agg(children=("pid", "size"), enrolled=("enrolled", "sum"))
@@ -103,28 +125,62 @@ class DiD(Analysis):
         kids["first_treated"] = (kids["area"] == u.target).astype(int) * g
         # area and exam-year fixed effects; SEs robust at the child level (clustering by
         # area would assume many treated areas, see the one-treated inference)
-        fit = twfe(kids, yname="enrolled", idname="area", tname="exam_year", treatname="treated",
-                   cluster="pid")
+        fit = twfe(
+            kids,
+            yname="enrolled",
+            idname="area",
+            tname="exam_year",
+            treatname="treated",
+            cluster="pid",
+        )
         model = fit.tidy()
         model = model[model["term"] == "treated"].assign(term="att_twfe")
         area_panel = panel.rename(columns={"share": "y"})
-        ri = randomization_inference(area_panel, yname="y", idname="area", tname="exam_year",
-                                     treated_unit=u.target, treat_start=g)
-        ct = conley_taber(area_panel, yname="y", idname="area", tname="exam_year",
-                          treated_unit=u.target, treat_start=g)
-        es = event_study(kids, yname="enrolled", idname="area", tname="exam_year",
-                         gname="first_treated", cluster="pid")
-        inference = pd.DataFrame([
-            _one(ri, "randomization_inference"),
-            _one(ct, "conley_taber"),
-        ])
-        tidy_cols = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
-                     "conf_high"]
+        ri = randomization_inference(
+            area_panel,
+            yname="y",
+            idname="area",
+            tname="exam_year",
+            treated_unit=u.target,
+            treat_start=g,
+        )
+        ct = conley_taber(
+            area_panel,
+            yname="y",
+            idname="area",
+            tname="exam_year",
+            treated_unit=u.target,
+            treat_start=g,
+        )
+        es = event_study(
+            kids,
+            yname="enrolled",
+            idname="area",
+            tname="exam_year",
+            gname="first_treated",
+            cluster="pid",
+        )
+        inference = pd.DataFrame(
+            [
+                _one(ri, "randomization_inference"),
+                _one(ct, "conley_taber"),
+            ]
+        )
+        tidy_cols = [
+            "term",
+            "estimate",
+            "std_error",
+            "statistic",
+            "p_value",
+            "conf_low",
+            "conf_high",
+        ]
         events = es.tidy()
         support = (
             kids.assign(period=(kids["exam_year"] >= g).map({True: "post", False: "pre"}))
-            .groupby(["area", "period"]).agg(n_persons=("pid", "size"),
-                                             n_events=("enrolled", "sum")).reset_index()
+            .groupby(["area", "period"])
+            .agg(n_persons=("pid", "size"), n_events=("enrolled", "sum"))
+            .reset_index()
         )
         return {
             "panel": panel,
@@ -147,28 +203,45 @@ class DiD(Analysis):
         model_release = {"kind": "model", "support": support, "persons": "n_persons"}
         return [
             TableOutput(
-                "did_panel", "Enrolled 15 months after 9th grade, by baseline estate",
+                "did_panel",
+                "Enrolled 15 months after 9th grade, by baseline estate",
                 tables["panel"],
-                {"count_cols": ["children", "enrolled"], "by": ["area", "exam_year"],
-                 "shares": {"share": ("enrolled", "children")}, "separate": ["exam_year"]},
+                {
+                    "count_cols": ["children", "enrolled"],
+                    "by": ["area", "exam_year"],
+                    "shares": {"share": ("enrolled", "children")},
+                    "separate": ["exam_year"],
+                },
                 figure=figure,
                 caption="Children by the estate they lived in three years before their exam "
                 "(intention to treat); the vertical line marks the first treated exam year.",
             ),
-            TableOutput("did_twfe", "Two-way fixed effects estimate (children)",
-                        tables["twfe"], model_release,
-                        caption="Effect on the probability of being enrolled (share scale). "
-                        "Its standard error treats children as independent and is shown for "
-                        "reference only; see the one-treated-area inference below."),
-            TableOutput("did_one_treated", "Inference with one treated estate",
-                        tables["one_treated"], model_release,
-                        caption="Randomization inference: the estate's estimate against the "
-                        "placebo estimates of the comparison estates (exact p-value); "
-                        "Conley-Taber: interval from the comparison estates' residuals."),
-            TableOutput("did_event_study", "Event study by exam year", tables["event_study"],
-                        model_release,
-                        caption="Coefficients relative to the exam year before the "
-                        "intervention; pre-period coefficients test parallel trends."),
+            TableOutput(
+                "did_twfe",
+                "Two-way fixed effects estimate (children)",
+                tables["twfe"],
+                model_release,
+                caption="Effect on the probability of being enrolled (share scale). "
+                "Its standard error treats children as independent and is shown for "
+                "reference only; see the one-treated-area inference below.",
+            ),
+            TableOutput(
+                "did_one_treated",
+                "Inference with one treated estate",
+                tables["one_treated"],
+                model_release,
+                caption="Randomization inference: the estate's estimate against the "
+                "placebo estimates of the comparison estates (exact p-value); "
+                "Conley-Taber: interval from the comparison estates' residuals.",
+            ),
+            TableOutput(
+                "did_event_study",
+                "Event study by exam year",
+                tables["event_study"],
+                model_release,
+                caption="Coefficients relative to the exam year before the "
+                "intervention; pre-period coefficients test parallel trends.",
+            ),
         ]
 
 
@@ -177,9 +250,11 @@ def _one(result: Any, method: str) -> dict[str, Any]:
     return {
         "term": method,
         "estimate": float(t["estimate"]),
-        "std_error": float(t["std_error"]) if "std_error" in t and pd.notna(t["std_error"])
+        "std_error": float(t["std_error"])
+        if "std_error" in t and pd.notna(t["std_error"])
         else float("nan"),
-        "statistic": float(t["statistic"]) if "statistic" in t and pd.notna(t["statistic"])
+        "statistic": float(t["statistic"])
+        if "statistic" in t and pd.notna(t["statistic"])
         else float("nan"),
         "p_value": float(t["p_value"]) if "p_value" in t else float("nan"),
         "conf_low": float(t["conf_low"]) if "conf_low" in t else float("nan"),
@@ -193,8 +268,11 @@ def _plot_panel(panel: pd.DataFrame, *, target: str, first: int):
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for area, part in panel.groupby("area", sort=True):
         part = part.sort_values("exam_year")
-        style = {"color": "#b2182b", "linewidth": 2.2} if area == target else {
-            "linewidth": 1.2, "alpha": 0.8}
+        style = (
+            {"color": "#b2182b", "linewidth": 2.2}
+            if area == target
+            else {"linewidth": 1.2, "alpha": 0.8}
+        )
         ax.plot(part["exam_year"], 100 * part["share"], marker="o", label=area, **style)
     ax.axvline(first - 0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("exam year (end of 9th grade)")

@@ -107,8 +107,10 @@ def _with_rest(series: pd.DataFrame, u) -> pd.DataFrame:
 
 
 def _strategy_table(series: pd.DataFrame, year: int) -> pd.DataFrame:
-    """One row per indicator and unit, the strategy's reference periods: public
-    support on 1 January ``year``, the others for the year before."""
+    """One row per indicator and unit, for the strategy's reference periods.
+
+    Public support on 1 January ``year``, the others for the year before.
+    """
     support = series["indicator"].str.endswith("public_support")
     want = series["year"].where(support, series["year"] + 1) == year
     out = series.loc[want, ["indicator", "period", "unit", "numerator", "denominator", "share"]]

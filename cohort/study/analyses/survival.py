@@ -35,8 +35,12 @@ class Survival(Analysis):
     params = (
         Param("birth_years", list, [1990, 2003], "first and last birth year"),
         Param("exposure", str, "resident_at_age", allowed=("resident_at_age", "years_in_area")),
-        Param("outcome", str, "youth_education_start",
-              allowed=("youth_education_start", "youth_education_completion", "employment")),
+        Param(
+            "outcome",
+            str,
+            "youth_education_start",
+            allowed=("youth_education_start", "youth_education_completion", "employment"),
+        ),
         Param("max_follow_up_years", int, 10),
         Param("risk_table_months", int, 6, "spacing of the risk table under the curves"),
         Param("horizon_months", int, 36, "the curves and the risk table end here"),
@@ -68,7 +72,8 @@ class Survival(Analysis):
         d["event"] = d[f"{out}_event"].astype(int)
         flow = built.exclusions
         tables: dict[str, pd.DataFrame] = {
-            "flow": flow[["criterion", "n", "excluded"]].fillna({"excluded": 0})
+            "flow": flow[["criterion", "n", "excluded"]]
+            .fillna({"excluded": 0})
             .astype({"n": "int64", "excluded": "int64"}),
             "flow_groups": flow.dropna(subset=["exposed"])[
                 ["criterion", "exposed", "comparison", "neither"]
@@ -81,10 +86,12 @@ class Survival(Analysis):
             tables[f"km_{group}"] = curve[
                 ["time", "n_risk", "n_event", "estimate", "conf_low", "conf_high"]
             ]
-        tables["risk_table"] = _risk_table(d, params["risk_table_months"],
-                                           params["horizon_months"])
+        tables["risk_table"] = _risk_table(d, params["risk_table_months"], params["horizon_months"])
         tables["exits"] = (
-            d.groupby(["group", f"{out}_exit"]).size().rename("n").reset_index()
+            d.groupby(["group", f"{out}_exit"])
+            .size()
+            .rename("n")
+            .reset_index()
             .rename(columns={f"{out}_exit": "exit"})
         )
         model, support = _cox(ctx, d, params["adjust"], cox)
@@ -103,32 +110,61 @@ class Survival(Analysis):
         support = tables["cox_support"]
         model = tables["cox"]
         return [
-            TableOutput("survival_flow", "Flow of exclusions", tables["flow"],
-                        {"count_cols": ["n", "excluded"], "by": ["criterion"]},
-                        caption="From everyone in the extract to the analysed cohort."),
-            TableOutput("survival_flow_groups", "Flow of exclusions by group",
-                        tables["flow_groups"],
-                        {"count_cols": ["exposed", "comparison", "neither"],
-                         "by": ["criterion"]}),
-            TableOutput("survival_exits", "How follow-up ended, per group", tables["exits"],
-                        {"count_cols": ["n"], "by": ["group", "exit"]}),
-            TableOutput("km_comparison", "Kaplan-Meier curve: comparison group",
-                        tables["km_comparison"], {"kind": "km"}),
-            TableOutput("km_exposed", "Kaplan-Meier curve: grew up in the estate",
-                        tables["km_exposed"], {"kind": "km"}, figure=figure,
-                        caption="Share started in youth education by months since the end of "
-                        "9th grade (1 - Kaplan-Meier), with 95 % confidence bands; steps "
-                        "are shown only where at least the threshold had the event."),
-            TableOutput("risk_table", "Risk table", tables["risk_table"],
-                        {"count_cols": ["at_risk", "events", "censored"],
-                         "by": ["group", "months"], "separate": ["months"]},
-                        caption="Numbers at risk, cumulative events and censored, per group."),
-            TableOutput("cox_model", "Cox model: hazard ratios", model,
-                        {"kind": "model", "support": support, "persons": "n_persons",
-                         "events": "n_events"},
-                        caption="estimate: log hazard ratio; exposed compares children who "
-                        "grew up in the estate with the comparison group. Standard errors "
-                        "clustered on the mother."),
+            TableOutput(
+                "survival_flow",
+                "Flow of exclusions",
+                tables["flow"],
+                {"count_cols": ["n", "excluded"], "by": ["criterion"]},
+                caption="From everyone in the extract to the analysed cohort.",
+            ),
+            TableOutput(
+                "survival_flow_groups",
+                "Flow of exclusions by group",
+                tables["flow_groups"],
+                {"count_cols": ["exposed", "comparison", "neither"], "by": ["criterion"]},
+            ),
+            TableOutput(
+                "survival_exits",
+                "How follow-up ended, per group",
+                tables["exits"],
+                {"count_cols": ["n"], "by": ["group", "exit"]},
+            ),
+            TableOutput(
+                "km_comparison",
+                "Kaplan-Meier curve: comparison group",
+                tables["km_comparison"],
+                {"kind": "km"},
+            ),
+            TableOutput(
+                "km_exposed",
+                "Kaplan-Meier curve: grew up in the estate",
+                tables["km_exposed"],
+                {"kind": "km"},
+                figure=figure,
+                caption="Share started in youth education by months since the end of "
+                "9th grade (1 - Kaplan-Meier), with 95 % confidence bands; steps "
+                "are shown only where at least the threshold had the event.",
+            ),
+            TableOutput(
+                "risk_table",
+                "Risk table",
+                tables["risk_table"],
+                {
+                    "count_cols": ["at_risk", "events", "censored"],
+                    "by": ["group", "months"],
+                    "separate": ["months"],
+                },
+                caption="Numbers at risk, cumulative events and censored, per group.",
+            ),
+            TableOutput(
+                "cox_model",
+                "Cox model: hazard ratios",
+                model,
+                {"kind": "model", "support": support, "persons": "n_persons", "events": "n_events"},
+                caption="estimate: log hazard ratio; exposed compares children who "
+                "grew up in the estate with the comparison group. Standard errors "
+                "clustered on the mother.",
+            ),
         ]
 
 
@@ -137,16 +173,21 @@ def _risk_table(d: pd.DataFrame, step: int, horizon: int) -> pd.DataFrame:
     for group in ("exposed", "comparison"):
         g = d[d["group"] == group]
         for m in range(0, horizon + 1, step):
-            rows.append({
-                "group": group, "months": m,
-                "at_risk": int((g["months"] >= m).sum()),
-                "events": int(((g["months"] <= m) & (g["event"] == 1)).sum()),
-                "censored": int(((g["months"] <= m) & (g["event"] == 0)).sum()),
-            })
+            rows.append(
+                {
+                    "group": group,
+                    "months": m,
+                    "at_risk": int((g["months"] >= m).sum()),
+                    "events": int(((g["months"] <= m) & (g["event"] == 1)).sum()),
+                    "censored": int(((g["months"] <= m) & (g["event"] == 0)).sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _cox(ctx: Context, d: pd.DataFrame, adjust: list[str], cox) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cox(
+    ctx: Context, d: pd.DataFrame, adjust: list[str], cox
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     mothers = ctx.extract.to_pandas("persons", columns=["pid", "mother_pid"])
     d = d.merge(mothers, on="pid", how="left")
     d["family"] = d["mother_pid"].fillna(d["pid"])
@@ -165,14 +206,21 @@ def _cox(ctx: Context, d: pd.DataFrame, adjust: list[str], cox) -> tuple[pd.Data
     x = x.loc[:, x.std() > 0]
     data = pd.concat([x, d[["months", "event", "family", "birth_year"]]], axis=1).dropna()
     strata = "birth_year" if "birth_year" in adjust else None
-    fit = cox(data, time="months", event="event", covariates=list(x.columns), cluster="family",
-              strata=strata, concordance=False)
+    fit = cox(
+        data,
+        time="months",
+        event="event",
+        covariates=list(x.columns),
+        cluster="family",
+        strata=strata,
+        concordance=False,
+    )
     tidy = fit.tidy()
-    tidy = tidy[["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
-                 "conf_high"]]
+    tidy = tidy[["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]]
     kept = d.loc[data.index]
     support = (
-        kept.groupby("group").agg(n_persons=("pid", "size"), n_events=("event", "sum"))
+        kept.groupby("group")
+        .agg(n_persons=("pid", "size"), n_events=("event", "sum"))
         .reset_index()
     )
     return tidy.reset_index(drop=True), support
@@ -195,8 +243,9 @@ def _plot(released: Mapping[str, pd.DataFrame], horizon: int):
         if "conf_low" in c.columns:
             lo = 1 - np.r_[c["conf_high"].to_numpy(), c["conf_high"].to_numpy()[-1:]]
             hi = 1 - np.r_[c["conf_low"].to_numpy(), c["conf_low"].to_numpy()[-1:]]
-            ax.fill_between(t, 100 * lo, 100 * hi, step="post", alpha=0.15,
-                            color=colours[name], linewidth=0)
+            ax.fill_between(
+                t, 100 * lo, 100 * hi, step="post", alpha=0.15, color=colours[name], linewidth=0
+            )
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 100)
     ax.set_xlabel("months since the end of 9th grade")
