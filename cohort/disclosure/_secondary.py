@@ -406,7 +406,17 @@ def protect(
             msg = ("secondary suppression cannot protect a suppressed cell: every other cell "
                    "is suppressed or was published in a linked table")
             raise DisclosureError(msg)
-        pick = min(best, key=lambda j: (values[j], j))
+        # Prefer a cell that lies inside a published cell which also contains c (a
+        # total of a linked table, say): hiding it widens c's interval, whereas a
+        # cell elsewhere can end up pinned itself by its own published totals.
+        covering = [set(structure.cell_atoms[k].tolist()) for k in np.flatnonzero(~suppressed)
+                    if set(atoms.tolist()) <= set(structure.cell_atoms[k].tolist())]
+
+        def shares_cover(j: int) -> int:
+            aj = set(structure.cell_atoms[j].tolist())
+            return 0 if any(aj <= cov for cov in covering) else 1
+
+        pick = min(best, key=lambda j: (shares_cover(j), values[j], j))
         suppressed[pick] = True
         cover[structure.cell_atoms[pick]] -= 1
         pending.append(pick)
