@@ -73,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     from cohort import commands
+    from cohort.disclosure import install_log_filter
+
+    install_log_filter()  # log records of the library are scrubbed of pid- or CPR-like text
 
     try:
         with warnings.catch_warnings():

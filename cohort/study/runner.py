@@ -100,8 +100,11 @@ def run_study(
         Reuse raw tables computed from identical inputs.
 
     """
+    from cohort.disclosure import install_log_filter
     from cohort.extract import read_extract
     from cohort.report import render_report
+
+    install_log_filter()
 
     say = progress or (lambda _msg: None)
     out = Path(out) if out is not None else spec.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 
 import pandas as pd
@@ -97,3 +98,22 @@ def test_estate_cannot_be_recovered_from_municipality_minus_rest(small_extract, 
             hidden = part[col].isna().sum()
             # any one hidden cell of estate + rest = municipality needs a second one
             assert hidden != 1
+
+
+def test_a_run_installs_the_log_scrubber_and_leaves_no_pid_anywhere(small_extract, study_file,
+                                                                    tmp_path, caplog):
+    import logging
+
+    from cohort.disclosure import PidScrubFilter
+
+    out = tmp_path / "release"
+    with caplog.at_level(logging.DEBUG, logger="cohort"):
+        run_study(load_study(study_file), out=out, extract=small_extract)
+        logging.getLogger("cohort").warning("a record about 010190-1234")
+    assert any(isinstance(f, PidScrubFilter) for f in logging.getLogger("cohort").filters)
+    assert "010190-1234" not in caplog.text and "[redacted]" in caplog.text
+    pids = set(pd.read_parquet(small_extract / "persons.parquet", columns=["pid"])["pid"])
+    text = "".join(p.read_text(errors="ignore") for p in out.iterdir()
+                   if p.suffix in (".csv", ".html", ".json", ".svg"))
+    tokens = set(re.findall(r"P[0-9A-Z]{11}", text))
+    assert not tokens & pids
