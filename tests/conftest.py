@@ -20,24 +20,40 @@ if os.environ.get("CI"):
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _shared_dir() -> Path:
-    env = os.environ.get("COHORT_SHARED")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared"
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The project's shared folder (reference data); skip nothing: it must exist."""
-    path = _shared_dir()
-    if not path.is_dir():
-        msg = f"shared folder not found at {path}; set COHORT_SHARED"
-        raise FileNotFoundError(msg)
-    return path
-
-
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """Reference data (R results, public data sets), committed under tests/data."""
     return ROOT / "tests" / "data" / "reference"
+
+
+# -- a small synthetic extract and a study file, shared by the study and report tests
+@pytest.fixture(scope="session")
+def small_extract(tmp_path_factory) -> Path:
+    from cohort.synth import synthesise
+
+    path = tmp_path_factory.mktemp("study") / "extract"
+    synthesise(path, persons=20_000, seed=3)
+    return path
+
+
+@pytest.fixture
+def study_file(tmp_path) -> Path:
+    text = """
+[study]
+name = "test study"
+seed = 7
+
+[units]
+target = "vaerebro_park"
+municipality = 159
+comparison = ["tingbjerg", "gellerup", "vollsmose"]
+
+[analyses.indicators]
+years = [2016, 2018]
+
+[analyses.vulnerable_area]
+list_years = [2018, 2019]
+"""
+    p = tmp_path / "study.toml"
+    p.write_text(text)
+    return p

@@ -247,19 +247,11 @@ class DiD(Analysis):
 
 def _one(result: Any, method: str) -> dict[str, Any]:
     t = result.tidy().iloc[0]
-    return {
-        "term": method,
-        "estimate": float(t["estimate"]),
-        "std_error": float(t["std_error"])
-        if "std_error" in t and pd.notna(t["std_error"])
-        else float("nan"),
-        "statistic": float(t["statistic"])
-        if "statistic" in t and pd.notna(t["statistic"])
-        else float("nan"),
-        "p_value": float(t["p_value"]) if "p_value" in t else float("nan"),
-        "conf_low": float(t["conf_low"]) if "conf_low" in t else float("nan"),
-        "conf_high": float(t["conf_high"]) if "conf_high" in t else float("nan"),
-    }
+    row: dict[str, Any] = {"term": method}
+    for col in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
+        value = t[col] if col in t.index else None
+        row[col] = float(value) if value is not None and pd.notna(value) else float("nan")
+    return row
 
 
 def _plot_panel(panel: pd.DataFrame, *, target: str, first: int):
