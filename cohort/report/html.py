@@ -8,9 +8,11 @@ same run gives the same bytes.
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import cohort
@@ -43,18 +45,19 @@ def _esc(x: object) -> str:
 def _cell(value: Any, column: str) -> tuple[str, str]:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "·", "sup"
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return ("yes" if value else "no"), "txt"
-    if isinstance(value, float):
+    if isinstance(value, numbers.Integral):
+        if column in ("year", "list_year", "municipality") or column.endswith("_year"):
+            return str(value), ""
+        return f"{int(value):,}", ""
+    if isinstance(value, numbers.Real):
+        value = float(value)
         if column in ("share",) or column.endswith("_share"):
             return f"{100 * value:.1f} %", ""
         if value.is_integer() and abs(value) < 1e12:
             return f"{int(value):,}", ""
         return f"{value:,.4g}", ""
-    if isinstance(value, int):
-        if column in ("year", "list_year") or column.endswith("_year"):
-            return str(value), ""
-        return f"{value:,}", ""
     return str(value), "txt"
 
 
