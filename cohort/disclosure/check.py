@@ -61,7 +61,10 @@ _DIM_NAME = re.compile(
     r"(?i)(year|month|week|day|date|age|time|period|quarter|code|kom|municipality|region"
     r"|area|rank|order|level|group|lag|lead|cohort|grade|term|seed|version|index|idx|bytes"
     r"|suppressed|cells|rows|files|threshold|base|sex|koen|gender|quintile|decile|percentile"
-    r"|category|class|type|status)"
+    r"|category|class|type|status"
+    # shares, rates and estimates are not counts, even when every value is whole
+    r"|share|rate|ratio|prop|pct|percent|per_1000|estimate|conf_|std_error|statistic"
+    r"|p_value|value|mean|effectiveness)"
 )
 _PERSON_COL = re.compile(
     r"(?i)^(birth_?date|date_of_birth|foed_?dag|death_?date|doed_?dato|address_?id|adresse_?id"

@@ -174,3 +174,16 @@ def test_values_in_file_names_and_headers_are_found_and_not_echoed(tmp_path):
     assert ("file name", "cpr_shaped") in found
     assert ("header of column 1", "cpr_hyphenated") in found
     assert_no_echo(check)
+
+
+def test_a_share_column_of_whole_values_is_not_a_count(tmp_path):
+    import pandas as pd
+
+    from cohort.disclosure import check_release
+
+    pd.DataFrame({"area": ["a", "b", "c"], "children": [6, 7, 8],
+                  "share": [1.0, 1.0, 0.0]}).to_csv(tmp_path / "t.csv", index=False)
+    assert check_release(tmp_path).ok
+    pd.DataFrame({"area": ["a", "b", "c"], "children": [6, 2, 8]}).to_csv(
+        tmp_path / "t.csv", index=False)
+    assert not check_release(tmp_path).ok

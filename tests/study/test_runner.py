@@ -117,3 +117,15 @@ def test_a_run_installs_the_log_scrubber_and_leaves_no_pid_anywhere(small_extrac
                    if p.suffix in (".csv", ".html", ".json", ".svg"))
     tokens = set(re.findall(r"P[0-9A-Z]{11}", text))
     assert not tokens & pids
+
+
+def test_cohort_demo_end_to_end_passes_the_checker_and_reruns_byte_identical(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--persons", "20000"]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "Release written to" in printed
+    release = out / "release"
+    first = _digest(release)
+    assert main(["check-release", str(release)]) == EXIT_OK
+    assert main(["demo", "--out", str(out), "--persons", "20000"]) == EXIT_OK
+    assert _digest(release) == first

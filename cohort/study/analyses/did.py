@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from cohort.exceptions import StudyFileError
+from cohort.exceptions import DataError, StudyFileError
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
 
 __all__ = ["DiD", "itt_panel"]
@@ -115,6 +115,19 @@ class DiD(Analysis):
             exam_years=years,
             baseline_years_before=params["baseline_years_before"],
         )
+        # an exam year enters only when every estate has children in it (small
+        # extracts can leave a year empty, and the one-treated methods need them all)
+        areas = [u.target, *u.comparison]
+        full = kids.groupby("exam_year")["area"].nunique()
+        kept = sorted(full[full == len(areas)].index)
+        if sum(y < g for y in kept) < 2 or not any(y >= g for y in kept):
+            msg = (
+                "the difference-in-differences analysis needs children in every estate in at "
+                "least two exam years before and one after the intervention; this extract has "
+                f"{len(kept)} exam years with children in all {len(areas)} estates"
+            )
+            raise DataError(msg)
+        kids = kids[kids["exam_year"].isin(kept)].copy()
         panel = (
             kids.groupby(["area", "exam_year"])
             .agg(children=("pid", "size"), enrolled=("enrolled", "sum"))
@@ -159,6 +172,7 @@ class DiD(Analysis):
             tname="exam_year",
             gname="first_treated",
             cluster="pid",
+            reference=max(y for y in kept if y < g) - g,  # the last pre-period present
         )
         inference = pd.DataFrame(
             [
