@@ -412,7 +412,7 @@ def protect(
         covering = [set(structure.cell_atoms[k].tolist()) for k in np.flatnonzero(~suppressed)
                     if set(atoms.tolist()) <= set(structure.cell_atoms[k].tolist())]
 
-        def shares_cover(j: int) -> int:
+        def shares_cover(j: int, covering: list[set] = covering) -> int:
             aj = set(structure.cell_atoms[j].tolist())
             return 0 if any(aj <= cov for cov in covering) else 1
 
