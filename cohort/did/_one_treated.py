@@ -30,30 +30,18 @@ import numpy as np
 import pandas as pd
 
 from cohort._params import check_int_range, check_literal
-from cohort.did._prep import check_columns
+from cohort.did._prep import area_period_cells, check_columns
 from cohort.did._twfe import _codes, demean_two_way
 from cohort.did.results import OneTreatedResult
-from cohort.exceptions import DataError, ParameterError
+from cohort.exceptions import DataError
 
 __all__ = ["conley_taber", "randomization_inference", "wild_cluster_bootstrap"]
 
 
 def _area_changes(data, yname, idname, tname, treated_unit, treat_start):
     """Per-area change ``mean(post) - mean(pre)`` of the area-period means."""
-    check_columns(data, {"yname": yname, "idname": idname, "tname": tname})
-    df = data[[yname, idname, tname]].dropna()
-    cells = df.groupby([idname, tname], sort=True)[yname].mean().unstack(tname)
-    if cells.isna().any().any():
-        msg = "every area needs at least one observation in every period"
-        raise DataError(msg)
-    if treated_unit not in cells.index:
-        msg = f"treated_unit is not a value of {idname!r}"
-        raise ParameterError(msg)
-    periods = cells.columns.to_numpy()
-    post = periods >= treat_start
-    if post.all() or not post.any():
-        msg = "treat_start must leave at least one period before and one from it on"
-        raise ParameterError(msg)
+    cells, post = area_period_cells(data, yname=yname, idname=idname, tname=tname,
+                                    treated_unit=treated_unit, treat_start=treat_start)
     y = cells.to_numpy(dtype=float)
     change = y[:, post].mean(axis=1) - y[:, ~post].mean(axis=1)
     tr = int(np.flatnonzero(cells.index.to_numpy() == treated_unit)[0])

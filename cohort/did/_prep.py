@@ -215,3 +215,37 @@ def to_wide_panel(
         n_dropped_unbalanced=n_unbal, n_dropped_first=n_first,
         n_dropped_missing=n_dropped_missing,
     )
+
+
+def area_period_cells(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    idname: str,
+    tname: str,
+    treated_unit: object,
+    treat_start: float,
+    min_pre: int = 1,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Area x period means for the one-treated-area methods, and the post mask.
+
+    Every area needs an observation in every period, the treated unit must be
+    an area, and ``treat_start`` must leave at least ``min_pre`` periods before
+    it and one from it on.
+    """
+    check_columns(data, {"yname": yname, "idname": idname, "tname": tname})
+    df = data[[yname, idname, tname]].dropna()
+    cells = df.groupby([idname, tname], sort=True)[yname].mean().unstack(tname)
+    if cells.isna().any().any():
+        msg = "every area needs at least one observation in every period"
+        raise DataError(msg)
+    if treated_unit not in cells.index:
+        msg = f"treated_unit is not a value of {idname!r}"
+        raise ParameterError(msg)
+    post = cells.columns.to_numpy() >= treat_start
+    if not post.any() or (~post).sum() < min_pre:
+        before = "one period" if min_pre == 1 else f"{min_pre} periods"
+        msg = f"treat_start must leave at least {before} before and one from it on"
+        raise ParameterError(msg)
+    return cells, post
+

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from cohort.did._prep import check_columns
+from cohort.did._prep import area_period_cells
 from cohort.did.results import _frozen, _table_html, _table_text
-from cohort.exceptions import DataError, ParameterError
+from cohort.exceptions import DataError
 
 __all__ = ["SynthResult", "synthetic_control", "synthetic_did"]
 
@@ -111,19 +111,9 @@ class SynthResult:
 
 
 def _area_matrix(data, yname, idname, tname, treated_unit, treat_start):
-    check_columns(data, {"yname": yname, "idname": idname, "tname": tname})
-    cells = data.groupby([idname, tname], sort=True)[yname].mean().unstack(tname)
-    if cells.isna().any().any():
-        msg = "every area needs an observation in every period"
-        raise DataError(msg)
-    if treated_unit not in cells.index:
-        msg = f"treated_unit is not a value of {idname!r}"
-        raise ParameterError(msg)
+    cells, post = area_period_cells(data, yname=yname, idname=idname, tname=tname,
+                                    treated_unit=treated_unit, treat_start=treat_start, min_pre=2)
     periods = cells.columns.to_numpy()
-    post = periods >= treat_start
-    if post.all() or post.sum() == 0 or (~post).sum() < 2:
-        msg = "treat_start must leave at least two periods before and one from it on"
-        raise ParameterError(msg)
     ids = cells.index.to_numpy()
     is_tr = ids == treated_unit
     if (~is_tr).sum() < 2:
