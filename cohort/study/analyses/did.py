@@ -149,22 +149,10 @@ class DiD(Analysis):
         model = fit.tidy()
         model = model[model["term"] == "treated"].assign(term="att_twfe")
         area_panel = panel.rename(columns={"share": "y"})
-        ri = randomization_inference(
-            area_panel,
-            yname="y",
-            idname="area",
-            tname="exam_year",
-            treated_unit=u.target,
-            treat_start=g,
-        )
-        ct = conley_taber(
-            area_panel,
-            yname="y",
-            idname="area",
-            tname="exam_year",
-            treated_unit=u.target,
-            treat_start=g,
-        )
+        one_treated = {"yname": "y", "idname": "area", "tname": "exam_year",
+                       "treated_unit": u.target, "treat_start": g}
+        ri = randomization_inference(area_panel, **one_treated)
+        ct = conley_taber(area_panel, **one_treated)
         es = event_study(
             kids,
             yname="enrolled",
