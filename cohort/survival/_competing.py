@@ -157,15 +157,10 @@ def aalen_johansen(
     [0.5, 0.25]
 
     """
-    groups = _data.as_names("group", group)
-    cols = [time, event, *groups] + [c for c in (entry, weights) if c is not None]
-    _data.check_columns(data, cols)
-    if len(data) == 0:
-        msg = "data has no rows"
-        raise DataError(msg)
-    stop, start = _data.times(data, time, entry)
+    groups, stop, start, w = _data.curve_inputs(
+        data, time=time, event=event, group=group, entry=entry, weights=weights
+    )
     cause = _data.event_codes(data, event)
-    w = _data.case_weights(data, weights, len(data))
     causes = np.unique(cause[cause > 0])
     if causes.size == 0:
         msg = f"event column {event!r} has no events"

@@ -134,3 +134,23 @@ def codes(data: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, pd.Da
     levels = uniques.to_frame(index=False)
     levels.columns = list(columns)
     return np.asarray(code, dtype=np.int64), levels
+
+
+def curve_inputs(
+    data: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    group: str | Sequence[str] | None,
+    entry: str | None,
+    weights: str | None,
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
+    """Checked inputs of a curve estimator: group columns, stop and entry times, weights."""
+    groups = as_names("group", group)
+    check_columns(data, [time, event, *groups] + [c for c in (entry, weights) if c is not None])
+    if len(data) == 0:
+        msg = "data has no rows"
+        raise DataError(msg)
+    stop, start = times(data, time, entry)
+    return groups, stop, start, case_weights(data, weights, len(data))
+

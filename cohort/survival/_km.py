@@ -136,15 +136,10 @@ def kaplan_meier(
     if not (0 < conf_level < 1):
         msg = f"conf_level must lie strictly between 0 and 1; got {conf_level!r}"
         raise ParameterError(msg)
-    groups = _data.as_names("group", group)
-    cols = [time, event, *groups] + [c for c in (entry, weights) if c is not None]
-    _data.check_columns(data, cols)
-    if len(data) == 0:
-        msg = "data has no rows"
-        raise DataError(msg)
-    stop, start = _data.times(data, time, entry)
+    groups, stop, start, w = _data.curve_inputs(
+        data, time=time, event=event, group=group, entry=entry, weights=weights
+    )
     ev = _data.event_indicator(data, event)
-    w = _data.case_weights(data, weights, len(data))
     code, levels = _data.codes(data, groups)
     parts = []
     for k in range(len(levels)):
