@@ -209,7 +209,7 @@ def _outside(out: Path, extract: Path) -> Path:
 
 
 def _load(
-    path: Path, con: duckdb.DuckDBPyConnection, meta: ExtractMeta, state: dict
+    path: Path, con: duckdb.DuckDBPyConnection, meta: ExtractMeta
 ) -> ValidationReport:
     files, ignored = discover(path)
     raw: dict[str, RawTable] = {}
@@ -224,7 +224,6 @@ def _load(
     )
     used = {n for s in sources.values() for n in s.raw_names}
     ignored += [raw[n].file for n in sorted(raw) if n not in used]
-    state["ignored"] = tuple(ignored)
     missing_req = [t for t in _REQUIRED if t not in sources]
     if missing_req:
         from cohort.exceptions import ContractError
@@ -234,7 +233,7 @@ def _load(
             f"{', '.join(_REQUIRED)}); found files for: {', '.join(sorted(raw)) or 'none'}"
         )
         raise ContractError(msg)
-    checks = state["tables"]
+    checks: dict[str, TableReport] = {}
     for name in _ORDER:
         if name in sources:
             c = check_table(con, TABLES[name], sources[name], decimal=meta.csv_decimal)
@@ -300,9 +299,8 @@ def read_extract(
         wd = _outside(wd, path)
         wd.mkdir(parents=True, exist_ok=True)
     con = _connect(wd, memory_limit, threads)
-    state: dict = {"tables": {}, "ignored": ()}
     try:
-        report = _load(path, con, meta, state)
+        report = _load(path, con, meta)
     except BaseException:
         _cleanup(con, wd if owns else None)
         raise
@@ -330,7 +328,6 @@ def validate_extract(
     """
     path = Path(path)
     out = _outside(Path(out), path)
-    state: dict = {"tables": {}, "ignored": ()}
     meta: ExtractMeta | None = None
     try:
         meta = read_meta(path)
@@ -346,7 +343,6 @@ def validate_extract(
             preset=meta.preset if meta else "unknown",
             extract_end=meta.extract_end.isoformat() if meta else "unknown",
             status="stopped",
-            tables=dict(state["tables"]),
             error=str(err),
         )
         _clear_quarantine(out)

@@ -22,7 +22,7 @@ import pandas as pd
 
 import cohort
 from cohort.disclosure import Release, sha256_file
-from cohort.exceptions import DataError, DataQualityWarning, StudyFileError
+from cohort.exceptions import DataQualityWarning, StudyFileError
 from cohort.study.analyses import ANALYSES, Context, TableOutput
 from cohort.study.spec import StudySpec
 
@@ -100,6 +100,8 @@ def run_study(
         Reuse raw tables computed from identical inputs.
 
     """
+    import matplotlib.pyplot as plt
+
     from cohort.disclosure import install_log_filter
     from cohort.extract import read_extract
     from cohort.report import render_report
@@ -170,8 +172,6 @@ def run_study(
                         fig = o.figure(released, released_here)
                         fig_name = f"{o.name}_figure"
                         rel.write_figure(fig_name, fig, table=o.name)
-                        import matplotlib.pyplot as plt
-
                         plt.close(fig)
                         figures.append(fig_name)
                         entry["figure"] = fig_name
@@ -195,8 +195,6 @@ def _write(rel: Release, o: TableOutput) -> pd.DataFrame:
 
 
 def _validation_table(report) -> pd.DataFrame:
-    if report.status == "stopped":  # pragma: no cover - read_extract raises first
-        raise DataError(report.error or "validation stopped")
     rows = [
         {"table": t, "rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
          "rows_quarantined": r.rows_quarantined}
