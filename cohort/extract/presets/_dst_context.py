@@ -22,6 +22,7 @@ from cohort.extract.presets._dst_common import (
     mapping_table,
     q,
     scalar,
+    union_all,
 )
 from cohort.extract.presets.base import CanonicalSource, RawTable
 
@@ -125,6 +126,16 @@ class Ctx:
 
     def count(self, view: str) -> int:
         return int(scalar(self.con, f"SELECT count(*) FROM {q(view)}") or 0)
+
+    def union_source(
+        self, table: str, selects: list[str], files: list[YearFile]
+    ) -> CanonicalSource:
+        """One SELECT per raw file, stacked: the canonical source of ``table``.
+
+        Each raw row gives one canonical row, so rows read are the files' rows.
+        """
+        view = self.view(f"_dst_{table}", union_all(selects))
+        return self.source(table, view, files, rows=sum(self.raw[f.stem].rows for f in files))
 
     def source(
         self,

@@ -287,8 +287,7 @@ def _residence(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
             f"CASE WHEN {end_d} >= DATE '9999-01-01' THEN NULL ELSE {end_t} END AS moved_out, "
             f"_source_row, _source_file FROM {i.view}"
         )
-    view = ctx.view("_dst_residence", union_all(selects))
-    return ctx.source("residence", view, files, rows=sum(ctx.raw[f.stem].rows for f in files))
+    return ctx.union_source("residence", selects, files)
 
 
 # --------------------------------------------------- addresses (BEFADR + area map)
@@ -398,8 +397,7 @@ def _labour(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
             f"SELECT {text_sql(pid, t[pid])} AS pid, {_year_sql(ctx, f, 'akm')} AS year, "
             f"{status} AS status, r._source_row, r._source_file FROM {i.view} r " + " ".join(joins)
         )
-    view = ctx.view("_dst_labour", union_all(selects))
-    return ctx.source("labour", view, files, rows=sum(ctx.raw[f.stem].rows for f in files))
+    return ctx.union_source("labour", selects, files)
 
 
 # ------------------------------------------------------------------- income (IND)
@@ -426,8 +424,7 @@ def _income(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
             f"{_first_filled(i, GROSS)} AS gross_income, _source_row, _source_file "
             f"FROM {i.view}"
         )
-    view = ctx.view("_dst_income", union_all(selects))
-    return ctx.source("income", view, files, rows=sum(ctx.raw[f.stem].rows for f in files))
+    return ctx.union_source("income", selects, files)
 
 
 # -------------------------------------------------------------- migrations (VNDS)
@@ -448,8 +445,7 @@ def _migrations(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
             f"{mapped(code, tab, 'm', 'INDUD_KODE')} AS direction, r._source_row, r._source_file "
             f"FROM {i.view} r LEFT JOIN {tab} m ON m.code = {code}"
         )
-    view = ctx.view("_dst_migrations", union_all(selects))
-    return ctx.source("migrations", view, files, rows=sum(ctx.raw[f.stem].rows for f in files))
+    return ctx.union_source("migrations", selects, files)
 
 
 # ------------------------------------------------------------- placements (BUA)
@@ -484,8 +480,7 @@ def _placements(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
             f"{mapped(code, tab, 'm', kind.upper())} AS kind, "
             f"r._source_row, r._source_file FROM {i.view} r LEFT JOIN {tab} m ON m.code = {code}"
         )
-    view = ctx.view("_dst_placements", union_all(selects))
-    return ctx.source("placements", view, files, rows=sum(ctx.raw[f.stem].rows for f in files))
+    return ctx.union_source("placements", selects, files)
 
 
 # ----------------------------------------------------------- convictions (KRAF)
@@ -517,5 +512,4 @@ def _convictions(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
             f"ELSE {lit('AFG_GER7=')} || {code} END AS offence, r._source_row, r._source_file "
             f"FROM {i.view} r {joins}"
         )
-    view = ctx.view("_dst_convictions", union_all(selects))
-    return ctx.source("convictions", view, files, rows=sum(ctx.raw[f.stem].rows for f in files))
+    return ctx.union_source("convictions", selects, files)
