@@ -4,6 +4,6 @@
 >>> years_in_area(ex, area="vaerebro_park", from_age=6, to_age=16)  # doctest: +SKIP
 """
 
-from cohort.engine.exposure import resident_at_age, years_in_area
+from cohort.engine.exposure import resident_at_age, years_between, years_in_area
 
-__all__ = ["resident_at_age", "years_in_area"]
+__all__ = ["resident_at_age", "years_between", "years_in_area"]

@@ -5,13 +5,14 @@ The primitives every analysis uses, each on many persons and dates at once
 
 - where persons live: :func:`address_on`, :func:`residents`, :func:`lives_in`,
   :func:`in_country`, :func:`stays_sql`;
-- exposure: :func:`years_in_area`, :func:`resident_at_age` (pandas Series);
+- exposure: :func:`years_in_area`, :func:`resident_at_age` (pandas Series),
+  :func:`years_between` (a DataFrame);
 - states: :func:`highest_level`, :func:`on_public_support`,
   :func:`labour_status`, :func:`income`, :func:`enrolled_youth`;
 - families: :func:`parents`, :func:`siblings`, :func:`parent_attributes`.
 """
 
-from cohort.engine.exposure import as_unit, resident_at_age, years_in_area
+from cohort.engine.exposure import as_unit, resident_at_age, years_between, years_in_area
 from cohort.engine.family import parent_attributes, parents, siblings
 from cohort.engine.residence import address_on, in_country, lives_in, residents, stays_sql
 from cohort.engine.status import (
@@ -41,5 +42,6 @@ __all__ = [
     "residents",
     "siblings",
     "stays_sql",
+    "years_between",
     "years_in_area",
 ]

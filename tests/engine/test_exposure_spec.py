@@ -1,9 +1,11 @@
-"""Spec tests: years lived in an area between two birthdays; living there on a birthday."""
+"""Spec tests: years lived in an area between two birthdays or two dates; living there on a birthday."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from cohort.exceptions import ParameterError
@@ -99,3 +101,46 @@ def test_ages_are_checked(make_extract):
         years_in_area(ex, area="vaerebro_park", from_age=16, to_age=6)
     with pytest.raises(ParameterError, match="area must be"):
         years_in_area(ex, area="", from_age=6, to_age=16)
+
+
+def test_years_between_counts_days_of_a_half_open_window(make_extract):
+    from cohort.exposure import years_between
+
+    ex = make_extract({
+        "persons": [("a", "2000-05-10", "F"), ("b", "2000-05-10", "M"), ("c", "2000-05-10", "M")],
+        # a: in the estate until 2016-03-01, then in Gladsaxe; b: moves in on the window's end
+        # day (not counted); c: abroad for a year inside the window
+        "residence": [("a", "E1", "2000-05-10", "2016-03-01"), ("a", "G1", "2016-03-01", None),
+                      ("b", "G1", "2000-05-10", "2016-06-30"), ("b", "E1", "2016-06-30", None),
+                      ("c", "E1", "2000-05-10", "2016-02-01"), ("c", "E2", "2016-04-01", None)],
+    })
+    keys = pd.DataFrame({"pid": ["a", "b", "c", "c"],
+                         "start": [D("2016-01-01")] * 4,
+                         "end": [D("2016-06-30")] * 3 + [D("2016-01-01")]})
+    got = years_between(ex, area="vaerebro_park", keys=keys)
+    assert list(got.columns) == ["pid", "start", "end", "years_in_area"]
+    by = {(r.pid, r.end): r.years_in_area for r in got.itertuples()}
+    assert by[("a", D("2016-06-30"))] == pytest.approx(60 / 365.25)   # Jan + Feb 2016
+    assert by[("b", D("2016-06-30"))] == 0.0
+    days_c = 31 + (D("2016-06-30") - D("2016-04-01")).days
+    assert by[("c", D("2016-06-30"))] == pytest.approx(days_c / 365.25)
+    assert by[("c", D("2016-01-01"))] == 0.0  # an empty window
+
+
+def test_years_between_window_past_extract_end_and_bad_windows(make_extract):
+    from cohort.exposure import years_between
+
+    ex = make_extract({
+        "persons": [("a", "2004-01-01", "F")],
+        "residence": [("a", "E1", "2004-01-01", None)],
+    }, extract_end="2019-12-31")
+    keys = pd.DataFrame({"pid": ["a", "a"], "start": [D("2019-01-01")] * 2,
+                         "end": [D("2020-01-01"), D("2020-01-02")]})
+    got = years_between(ex, area="vaerebro_park", keys=keys)
+    assert got["years_in_area"].iloc[0] == pytest.approx(365 / 365.25)
+    assert np.isnan(got["years_in_area"].iloc[1])
+    bad = pd.DataFrame({"pid": ["a"], "start": [D("2019-01-01")], "end": [D("2018-01-01")]})
+    with pytest.raises(ParameterError, match="end before the start"):
+        years_between(ex, area="vaerebro_park", keys=bad)
+    with pytest.raises(ParameterError, match="columns"):
+        years_between(ex, area="vaerebro_park", keys=bad.drop(columns="end"))
