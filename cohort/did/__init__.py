@@ -4,7 +4,8 @@ Callaway & Sant'Anna group-time effects and their aggregations (matching R's
 ``did``; panels, unbalanced panels and repeated cross-sections), two-way fixed
 effects and event-study regressions, the canonical 2x2 DiD, inference for a
 single treated unit (randomization inference, Conley-Taber, wild cluster
-bootstrap), synthetic control and synthetic DiD. Figures are in
+bootstrap), synthetic control and synthetic DiD, and the dose-response of a
+continuous treatment. Figures are in
 :mod:`cohort.did.plots`; the methods are documented in ``docs/methods/did.md``.
 Nothing here knows about registers.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from cohort.did._aggte import aggte
 from cohort.did._att_gt import att_gt
+from cohort.did._dose import DoseResult, dose_response
 from cohort.did._one_treated import conley_taber, randomization_inference, wild_cluster_bootstrap
 from cohort.did._synth import SynthResult, synthetic_control, synthetic_did
 from cohort.did._twfe import did_2x2, event_study, twfe
@@ -21,6 +23,7 @@ from cohort.did.results import AggteResult, AttGtResult, ModelResult, OneTreated
 __all__ = [
     "AggteResult",
     "AttGtResult",
+    "DoseResult",
     "ModelResult",
     "OneTreatedResult",
     "SynthResult",
@@ -28,6 +31,7 @@ __all__ = [
     "att_gt",
     "conley_taber",
     "did_2x2",
+    "dose_response",
     "event_study",
     "randomization_inference",
     "synthetic_control",

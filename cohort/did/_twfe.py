@@ -75,7 +75,7 @@ def ols_cluster(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, k_absorbed
     np.add.at(scores, codes, x * resid[:, None])
     meat = scores.T @ scores
     k_total = k + k_absorbed
-    factor = g / (g - 1) * (n - 1) / (n - k_total) if g > 1 else np.nan
+    factor = g / (g - 1) * (n - 1) / (n - k_total) if g > 1 and n > k_total else np.nan
     return beta, factor * bread @ meat @ bread, resid, g
 
 
