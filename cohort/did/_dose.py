@@ -229,7 +229,8 @@ class DoseResult:
         return _table_html("Continuous-dose difference in differences", self.tidy(),
                            self._notes())
 
-    def plot(self, *, what: Literal["att", "acrt"] = "att", ax: Any = None, title: str | None = None):
+    def plot(self, *, what: Literal["att", "acrt"] = "att", ax: Any = None,
+             title: str | None = None):
         """``ATT(d)`` (or ``ACRT(d)``) against the dose with pointwise intervals."""
         check_literal("what", what, ("att", "acrt"))
         import matplotlib
@@ -324,7 +325,8 @@ def dose_response(
         raise DataError(msg)
     dose = df[dname].to_numpy(dtype=float)
     if (dose < 0).any():
-        msg = f"column {dname!r}: the dose must be >= 0 (0 = untreated); {int((dose < 0).sum())} rows are negative"
+        msg = (f"column {dname!r}: the dose must be >= 0 (0 = untreated); "
+               f"{int((dose < 0).sum())} rows are negative")
         raise DataError(msg)
     pos = dose > 0
     if not pos.any() or pos.all():

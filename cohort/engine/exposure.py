@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from cohort._params import check_int_range
-from cohort.engine._keys import fresh_name, persons_sql
 from cohort.engine._keys import _register as register_keys
+from cohort.engine._keys import fresh_name, persons_sql
 from cohort.engine._sql import birthday_sql, date_lit, overlap_days_sql
 from cohort.engine.residence import residence_sql
 from cohort.engine.units import Unit, parse_unit

@@ -39,7 +39,8 @@ def test_coefficients_and_ses_equal_statsmodels_with_dummies(basis, cluster):
         fit = smf.ols(formula, dd).fit(cov_type="cluster", cov_kwds={"groups": dd["cl"]})
     else:
         fit = smf.ols(formula, dd).fit(cov_type="HC1")
-    np.testing.assert_allclose(r.coef, fit.params[list(x.columns)].to_numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(r.coef, fit.params[list(x.columns)].to_numpy(), rtol=1e-8,
+                               atol=1e-10)
     np.testing.assert_allclose(np.sqrt(np.diag(r.vcov)), fit.bse[list(x.columns)].to_numpy(),
                                rtol=1e-7)
 

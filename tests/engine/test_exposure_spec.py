@@ -1,4 +1,5 @@
-"""Spec tests: years lived in an area between two birthdays or two dates; living there on a birthday."""
+"""Spec tests: years lived in an area between two birthdays or two dates; living there on
+a birthday."""
 
 from __future__ import annotations
 
