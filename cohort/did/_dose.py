@@ -56,7 +56,7 @@ class _DoseBasis:
     """The columns ``f`` is built from, and their derivatives, at any dose."""
 
     kind: str
-    edges: np.ndarray | None = None  # bins: right-closed intervals (e_k, e_k+1]
+    edges: np.ndarray | None = None  # bins: rows (lo, hi], right-closed intervals
     knots: np.ndarray | None = None  # spline: full knot vector
     degree: int = 3
 
@@ -66,8 +66,7 @@ class _DoseBasis:
         if self.kind == "affine":
             return ["treated", "dose"]
         if self.kind == "bins":
-            e = self.edges
-            return [f"dose({e[k]:g},{e[k + 1]:g}]" for k in range(len(e) - 1)]
+            return [f"dose({lo:g},{hi:g}]" for lo, hi in self.edges]
         n = len(self.knots) - self.degree - 1
         return ["treated"] + [f"spline{k}" for k in range(1, n)]
 
@@ -90,9 +89,8 @@ class _DoseBasis:
         if self.kind == "affine":
             return np.column_stack([pos, d])
         if self.kind == "bins":
-            e = self.edges
-            return np.column_stack([((d > e[k]) & (d <= e[k + 1])).astype(float)
-                                    for k in range(len(e) - 1)])
+            return np.column_stack([((d > lo) & (d <= hi)).astype(float)
+                                    for lo, hi in self.edges])
         return np.column_stack([pos, self._spline(d, 0) * pos[:, None]])
 
     def derivatives(self, d: np.ndarray) -> np.ndarray:
@@ -103,7 +101,7 @@ class _DoseBasis:
         if self.kind == "affine":
             return np.column_stack([np.zeros(len(d)), np.ones(len(d))])
         if self.kind == "bins":
-            return np.full((len(d), len(self.edges) - 1), np.nan)
+            return np.full((len(d), len(self.edges)), np.nan)
         return np.column_stack([np.zeros(len(d)), self._spline(d, 1) * pos[:, None]])
 
 
@@ -124,7 +122,9 @@ def _make_basis(dose_pos: np.ndarray, basis: str, bins, n_knots: int, degree: in
                 msg = (f"{int(outside.sum())} positive doses lie outside the bins "
                        f"({edges[0]:g}, {edges[-1]:g}]")
                 raise DataError(msg)
-        return _DoseBasis("bins", edges=edges)
+        pairs = np.column_stack([edges[:-1], edges[1:]])
+        used = [((dose_pos > lo) & (dose_pos <= hi)).any() for lo, hi in pairs]
+        return _DoseBasis("bins", edges=pairs[used])  # a bin without doses has no ATT
     if not isinstance(n_knots, int) or n_knots < 0:
         msg = f"n_knots must be a whole number >= 0; got {n_knots!r}"
         raise ParameterError(msg)
@@ -146,8 +146,10 @@ class DoseResult:
 
     ``coef``/``vcov`` belong to the basis columns ``terms``; ``grid`` holds the
     doses ``ATT(d)`` and ``ACRT(d)`` are reported at (the distinct positive
-    doses, or the grid asked for); ``att_o`` and ``acrt_o`` are the averages of
-    ``ATT(d)`` and ``ACRT(d)`` over the treated observations (dose > 0).
+    doses, for ``bins`` the mean dose in each bin, or the grid asked for);
+    ``att_o`` and ``acrt_o`` are the averages of ``ATT(d)`` and ``ACRT(d)`` over
+    the treated observations (dose > 0). ``bins`` holds the ``(lo, hi]`` rows of
+    the dose bins (``bins`` basis only).
     """
 
     basis: str
@@ -169,9 +171,11 @@ class DoseResult:
     df_resid: float
     alp: float
     notes: tuple[str, ...] = ()
+    bins: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        _frozen(self.coef, self.vcov, self.grid, self.att, self.att_se, self.acrt, self.acrt_se)
+        _frozen(self.coef, self.vcov, self.grid, self.att, self.att_se, self.acrt, self.acrt_se,
+                self.bins)
 
     def _q(self) -> float:
         if self.n_clusters is None:
@@ -286,7 +290,7 @@ def dose_response(
         ``"linear"``, ``"affine"``, ``"bins"`` or ``"spline"`` (see the module).
     bins
         For ``basis="bins"``: increasing edges, each bin ``(e_k, e_k+1]``; default one
-        bin per distinct positive dose.
+        bin per distinct positive dose. Bins no dose falls in are left out.
     n_knots, degree
         For ``basis="spline"``: interior knots (at quantiles of the positive doses)
         and the degree.
@@ -296,7 +300,8 @@ def dose_response(
         not valid: use :func:`randomization_inference` on area-level estimates instead.
     grid
         Doses to report ``ATT(d)``/``ACRT(d)`` at; default the distinct positive doses
-        (at most 50, evenly spaced over their range when there are more).
+        (at most 50, evenly spaced over their range when there are more), and for
+        ``bins`` the mean dose in each bin.
     alp
         1 - confidence level.
 
@@ -345,7 +350,10 @@ def dose_response(
                "spline column has no variation left (too few doses or periods)")
         raise DataError(msg) from None
 
-    if grid is None:
+    if grid is None and basis == "bins":
+        grid_v = np.array([dose[pos][(dose[pos] > lo) & (dose[pos] <= hi)].mean()
+                           for lo, hi in b.edges])
+    elif grid is None:
         levels = np.unique(dose[pos])
         grid_v = levels if len(levels) <= 50 else np.linspace(levels[0], levels[-1], 50)
     else:
@@ -378,4 +386,5 @@ def dose_response(
         att_o_se=float(np.sqrt(mx @ vcov @ mx)), acrt_o=acrt_o, acrt_o_se=acrt_o_se,
         n_obs=len(df), n_treated=int(pos.sum()), n_clusters=g if cluster else None,
         df_resid=float(g - 1), alp=alp, notes=tuple(notes),
+        bins=b.edges if basis == "bins" else None,
     )

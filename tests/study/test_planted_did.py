@@ -23,5 +23,12 @@ def test_twfe_interval_covers_the_planted_att(tmp_path):
     row = pd.read_csv(tmp_path / "release" / "did_twfe.csv").iloc[0]
     att = truth.ATT[2016]
     assert row["conf_low"] < att < row["conf_high"]
+    # the dose-response: the planted effect is the same for every dose (0.04 for exam
+    # years 2016-2018, about 0.5, 1.5 and 2.5 years in the estate after the start)
+    dose = pd.read_csv(tmp_path / "release" / "did_dose.csv")
+    bins = dose[dose["term"] == "att_dose"]
+    assert list(bins["dose_years"]) == ["(0,1]", "(1,2]", "(2,3]"]
+    for _, r in dose[dose["term"].isin(["att_dose", "att_overall"])].iterrows():
+        assert r["conf_low"] < att < r["conf_high"]
     panel = pd.read_csv(tmp_path / "release" / "did_panel.csv")
     assert set(panel["area"]) == {"vaerebro_park", "tingbjerg", "gellerup", "vollsmose"}

@@ -15,53 +15,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from cohort.exceptions import DataError, StudyFileError
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
 
-__all__ = ["DiD", "itt_panel"]
-
-
-def itt_panel(
-    extract,
-    *,
-    target: str,
-    comparison: list[str],
-    exam_years: list[int],
-    baseline_years_before: int,
-) -> pd.DataFrame:
-    """Children with an exams row, their baseline area and their outcome.
-
-    Returns one row per child: ``pid, exam_year, area, enrolled`` (children whose
-    baseline address is in none of the areas are left out).
-    """
-    from cohort.engine import address_on, enrolled_youth
-
-    extract.require("exams", "education", purpose="the difference-in-differences analysis")
-    ex = extract.to_pandas("exams", columns=["pid", "year"])
-    ex = (
-        ex[ex["year"].isin(exam_years)].drop_duplicates("pid").rename(columns={"year": "exam_year"})
-    )
-    ex["exam_year"] = ex["exam_year"].astype(int)
-    base = pd.DataFrame(
-        {
-            "pid": ex["pid"].to_numpy(),
-            "date": [dt.date(y - baseline_years_before, 6, 30) for y in ex["exam_year"]],
-        }
-    )
-    where = address_on(extract, base).df()[["pid", "area"]]
-    out = pd.DataFrame(
-        {
-            "pid": ex["pid"].to_numpy(),
-            "date": [dt.date(y + 1, 9, 30) for y in ex["exam_year"]],
-        }
-    )
-    enrolled = enrolled_youth(extract, out).df()[["pid", "enrolled_youth"]]
-    d = ex.merge(where, on="pid", how="left").merge(enrolled, on="pid", how="left")
-    d = d[d["area"].isin([target, *comparison])].copy()
-    d["enrolled"] = d["enrolled_youth"].fillna(value=False).astype(int)
-    return d[["pid", "exam_year", "area", "enrolled"]].reset_index(drop=True)
+__all__ = ["DiD"]
 
 
 class DiD(Analysis):
@@ -87,6 +48,12 @@ class DiD(Analysis):
             3,
             "baseline date: 30 June of the exam year minus this many years",
         ),
+        Param("dose_bins", list, [0, 1, 2, 3],
+              "edges of the dose bins (years in the estate after the start, by end of 9th grade)"),
+        Param("support_years", list, [2010, 2019],
+              "first and last year of youth public support on 1 January, by area"),
+        Param("support_first_treated_year", int, 2017,
+              "first 1 January counted as treated (1 January 2016 is the start day itself)"),
     )
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
@@ -98,9 +65,28 @@ class DiD(Analysis):
                 f"the last exam year; got {g}"
             )
             raise StudyFileError(msg)
+        edges = params["dose_bins"]
+        if (len(edges) < 2 or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
+                                      for e in edges)
+                or any(b <= a for a, b in zip(edges, edges[1:], strict=False)) or edges[0] < 0):
+            msg = (f"{where}: dose_bins must be increasing years from 0, e.g. [0, 1, 2, 3]; "
+                   f"got {edges!r}")
+            raise StudyFileError(msg)
+        sy = year_range(params["support_years"], where=where, name="support_years")
+        if not (sy[0] < params["support_first_treated_year"] <= sy[-1]):
+            msg = (f"{where}: support_first_treated_year must lie after the first and not "
+                   f"after the last of support_years; got {params['support_first_treated_year']}")
+            raise StudyFileError(msg)
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        from cohort.did import conley_taber, event_study, randomization_inference, twfe
+        from cohort.did import (
+            conley_taber,
+            dose_response,
+            event_study,
+            randomization_inference,
+            twfe,
+        )
+        from cohort.panels import area_year_panel, child_panel
 
         u = ctx.spec.units
         if not u.comparison:
@@ -108,12 +94,13 @@ class DiD(Analysis):
             raise StudyFileError(msg)
         years = year_range(params["exam_years"], where="did", name="exam_years")
         g = params["first_treated_exam_year"]
-        kids = itt_panel(
+        kids = child_panel(
             ctx.extract,
             target=u.target,
             comparison=list(u.comparison),
             exam_years=years,
             baseline_years_before=params["baseline_years_before"],
+            start=dt.date(g, 1, 1),
         )
         # an exam year enters only when every estate has children in it (small
         # extracts can leave a year empty, and the one-treated methods need them all)
@@ -184,12 +171,26 @@ class DiD(Analysis):
             .agg(n_persons=("pid", "size"), n_events=("enrolled", "sum"))
             .reset_index()
         )
+        dose, dose_support = _dose_tables(kids, dose_response, params["dose_bins"], support,
+                                          tidy_cols)
+        youth = area_year_panel(
+            ctx.extract,
+            indicator="youth_public_support",
+            target=u.target,
+            comparison=list(u.comparison),
+            years=year_range(params["support_years"], where="did", name="support_years"),
+            first_treated_year=params["support_first_treated_year"],
+        )
         return {
             "panel": panel,
             "twfe": model[tidy_cols].reset_index(drop=True),
             "event_study": events[[c for c in tidy_cols if c in events.columns]],
             "one_treated": inference,
             "support": support,
+            "dose": dose,
+            "dose_support": dose_support,
+            **_support_tables(youth, u.target, params["support_first_treated_year"],
+                              tidy_cols),
         }
 
     def present(
@@ -237,6 +238,32 @@ class DiD(Analysis):
                 "Conley-Taber: interval from the comparison estates' residuals.",
             ),
             TableOutput(
+                "did_dose",
+                "Dose-response: effect by years in the estate after the start",
+                tables["dose"],
+                {"kind": "model", "support": tables["dose_support"], "persons": "n_persons",
+                 "on": ["dose_years"]},
+                figure=lambda released, _o: _plot_dose(released),
+                caption="The estate's children by the years of childhood they would live in "
+                "the estate after the intervention began, up to the end of 9th grade, if they "
+                "stayed (intention to treat: by the baseline address). One effect per dose "
+                "bin, and the slope of a linear dose (its causal reading needs strong "
+                "parallel trends). Area and exam-year fixed effects; children-level robust "
+                "SEs, for reference only with one treated estate.",
+            ),
+            TableOutput(
+                "did_youth_support",
+                "Youth public support (18-29 years, 1 January), estate against comparison",
+                tables["youth_support"],
+                {"kind": "model", "support": tables["youth_support_cells"],
+                 "persons": "n_persons", "events": "n_events"},
+                caption="Share of 18-29-year-olds living in the area on 1 January who are on "
+                "public support, by area and year (a repeated cross-section of residents, so "
+                "it also moves with who moves in and out). Two-way fixed effects on the "
+                "area-year shares, randomization inference over the comparison estates as "
+                "placebos and a Conley-Taber interval.",
+            ),
+            TableOutput(
                 "did_event_study",
                 "Event study by exam year",
                 tables["event_study"],
@@ -248,6 +275,79 @@ class DiD(Analysis):
                 "first treated exam year.",
             ),
         ]
+
+
+def _dose_tables(kids, dose_response, edges, support, tidy_cols):
+    """Effects per dose bin and the linear slope, and the support each rests on."""
+    d = kids.assign(dose=kids["dose_itt"])
+    binned = dose_response(d, yname="enrolled", dname="dose", idname="area",
+                           tname="exam_year", basis="bins", bins=edges)
+    linear = dose_response(d, yname="enrolled", dname="dose", idname="area",
+                           tname="exam_year", basis="linear")
+    rows = [{"term": "att_dose", "dose_years": f"({lo:g},{hi:g}]", "estimate": att,
+             "std_error": se}
+            for (lo, hi), att, se in zip(binned.bins, binned.att, binned.att_se, strict=True)]
+    for name, res in (("att_overall", binned), ("slope_per_year", linear)):
+        t = res.tidy().set_index("term").loc["ATT_o" if name == "att_overall" else "ACRT_o"]
+        rows.append({"term": name, "dose_years": "all", "estimate": t["estimate"],
+                     "std_error": t["std_error"]})
+    out = pd.DataFrame(rows)
+    qn = float(norm.ppf(0.975))
+    out["statistic"] = out["estimate"] / out["std_error"]
+    out["p_value"] = 2 * norm.sf(np.abs(out["statistic"]))
+    out["conf_low"] = out["estimate"] - qn * out["std_error"]
+    out["conf_high"] = out["estimate"] + qn * out["std_error"]
+    # each effect rests on every area x period cell and on its own dose bin
+    floor = int(support["n_persons"].min())
+    sup = []
+    for term in out["dose_years"]:
+        if term == "all":
+            n = int((d["dose"] > 0).sum())
+        else:
+            lo, hi = (float(v) for v in term.strip("(]").split(","))
+            n = int(((d["dose"] > lo) & (d["dose"] <= hi)).sum())
+        sup.append({"dose_years": term, "n_persons": min(n, floor)})
+    return out[["term", "dose_years", *tidy_cols[1:]]], pd.DataFrame(sup)
+
+
+def _support_tables(youth, target, first, tidy_cols):
+    """The youth-support DiD on area x year shares, and the cells it rests on."""
+    from cohort.did import conley_taber, randomization_inference, twfe
+
+    panel = youth.assign(cell=youth["area"] + ":" + youth["year"].astype(str))
+    panel = panel[panel["denominator"] > 0]
+    fit = twfe(panel, yname="share", idname="area", tname="year", treatname="treated",
+               cluster="cell").tidy()
+    fit = fit[fit["term"] == "treated"].assign(term="att_twfe")
+    one = {"yname": "share", "idname": "area", "tname": "year", "treated_unit": target,
+           "treat_start": first}
+    rows = pd.DataFrame([_one(randomization_inference(panel, **one), "randomization_inference"),
+                         _one(conley_taber(panel, **one), "conley_taber")])
+    table = pd.concat([fit[tidy_cols], rows[tidy_cols]], ignore_index=True)
+    cells = youth.rename(columns={"denominator": "n_persons", "numerator": "n_events"})[
+        ["area", "year", "n_persons", "n_events"]]
+    return {"youth_support": table.reset_index(drop=True), "youth_support_cells": cells}
+
+
+def _plot_dose(released: pd.DataFrame):
+    import matplotlib.pyplot as plt
+
+    d = released[released["term"] == "att_dose"].reset_index(drop=True)
+    d[["estimate", "conf_low", "conf_high"]] = d[["estimate", "conf_low", "conf_high"]].astype(
+        float)  # suppressed cells are NaN: not drawn
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    x = np.arange(len(d))
+    ax.errorbar(x, d["estimate"], yerr=[d["estimate"] - d["conf_low"],
+                                        d["conf_high"] - d["estimate"]],
+                fmt="o", color="#b2182b", capsize=3)
+    ax.set_xticks(x, [f"{v} years" for v in d["dose_years"]])
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("years in the estate after the start, by the end of 9th grade")
+    ax.set_ylabel("effect on the share enrolled")
+    ax.set_title("Dose-response of the 2016 intervention")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 def _one(result: Any, method: str) -> dict[str, Any]:
@@ -263,6 +363,8 @@ def _plot_event_study(released: pd.DataFrame, *, first: int):
     import matplotlib.pyplot as plt
 
     d = released.copy()
+    d[["estimate", "conf_low", "conf_high"]] = d[["estimate", "conf_low", "conf_high"]].astype(
+        float)  # suppressed cells are NaN: not drawn
     d["e"] = d["term"].str.removeprefix("e=").astype(int)
     d = d.sort_values("e")
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
