@@ -37,6 +37,7 @@ def suppress_model_output(
     persons: str = "n_persons",
     events: str | None = None,
     on: Sequence[str] | None = None,
+    additive: Sequence[str] | None = None,
     table: str = "model",
 ) -> SuppressionResult:
     """Blank model estimates that rest on a cell with fewer than ``threshold``.
@@ -56,6 +57,13 @@ def suppress_model_output(
         Key columns shared by ``result`` and ``support``: a result row rests on
         the support rows with its key. Without ``on``, every row rests on every
         cell, and one failing cell blanks the whole output.
+    additive
+        Key columns (a subset of ``on``) grouping rows whose ``estimate``s add up:
+        the parts of a decomposition and its total, e.g. ``["year"]`` when each
+        year's contributions sum to the year's published change. Any row of such
+        a group follows from the others, so a group with exactly one blanked row
+        has a second one blanked too: the published row whose support is smallest
+        (rule ``additive_secondary``).
     table
         The table's name in the log.
 
@@ -96,6 +104,26 @@ def suppress_model_output(
     out = result.copy().reset_index(drop=True)
     blank = ~passed
     entries = []
+    n_secondary = 0
+    if additive:
+        additive = list(additive)
+        if not set(additive) <= set(on):
+            msg = f"additive keys {additive} must be among the keys on={on}"
+            raise DisclosureError(msg)
+        cells = support[on].copy()
+        cells["_n"] = support[persons].to_numpy(dtype=float)
+        if events:
+            cells["_n"] = np.minimum(cells["_n"], support[events].to_numpy(dtype=float))
+        least = cells.groupby(on, sort=False, dropna=False)["_n"].min().reset_index()
+        size = result[on].merge(least, on=on, how="left")["_n"].fillna(np.inf).to_numpy()
+        groups = result[additive].astype(str).agg("\x1f".join, axis=1).to_numpy()
+        for g in pd.unique(groups):
+            rows = np.flatnonzero(groups == g)
+            if blank[rows].sum() == 1 and len(rows) > 1:
+                shown = rows[~blank[rows]]
+                pick = shown[np.argsort(size[shown], kind="stable")[0]]
+                blank[pick] = True
+                n_secondary += 1
     for col in out.columns:
         if col == "term" or col in on:
             continue
@@ -107,7 +135,9 @@ def suppress_model_output(
                 s = s.astype("object")
             s[blank] = pd.NA
             out[col] = s
-            entries.append((table, col, "model_support", int(blank.sum())))
+            entries.append((table, col, "model_support", int(blank.sum()) - n_secondary))
+            if n_secondary:
+                entries.append((table, col, "additive_secondary", n_secondary))
     return SuppressionResult(frame=out, log=SuppressionLog(tuple(entries)))
 
 

@@ -233,6 +233,7 @@ class Release:
         events: str | None = None,
         on: Sequence[str] | None = None,
         separate: Sequence[str] = (),
+        additive: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Apply disclosure control to a table and write it as CSV and Parquet.
 
@@ -243,7 +244,10 @@ class Release:
         suppressed here cannot be recovered with the cells of earlier tables of
         the tag (same count column, the same persons counted).
         ``kind="model"``: a tidy table checked against ``support`` (persons and
-        events per cell), see :func:`~cohort.disclosure.suppress_model_output`.
+        events per cell), see :func:`~cohort.disclosure.suppress_model_output`;
+        ``additive`` names the keys of rows whose estimates add up to a published
+        total (the parts of a decomposition), so that no single blank can be
+        recovered by subtraction.
         ``kind="km"``: a Kaplan-Meier curve, see :func:`~cohort.disclosure.km_release`.
 
         Returns the table as released.
@@ -313,7 +317,8 @@ class Release:
                 raise DisclosureError(msg)
             if s.enabled:
                 res = suppress_model_output(df, support, threshold=s.threshold, persons=persons,
-                                            events=events, on=on, table=name)
+                                            events=events, on=on, additive=additive,
+                                            table=name)
                 out = res.frame
                 log = res.log
             else:

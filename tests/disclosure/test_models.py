@@ -87,3 +87,56 @@ def test_keys_of_different_types_are_refused():
     support = pd.DataFrame({"group": [2016, 2017], "n_persons": [40, 40]})
     with pytest.raises(DisclosureError, match="different types"):
         suppress_model_output(TIDY, support, on=["group"])
+
+
+def _decomposition(parts_n):
+    """Two years of a decomposition: parts a, b, c and their total, with their support."""
+    rows, sup = [], []
+    for year, ns in parts_n.items():
+        for term, n in ns.items():
+            rows.append({"year": year, "term": term, "estimate": float(n) / 10})
+            sup.append({"year": year, "term": term, "n_persons": n})
+    return pd.DataFrame(rows), pd.DataFrame(sup)
+
+
+def test_additive_parts_blank_a_second_row_when_one_is_blanked():
+    res, sup = _decomposition({
+        2018: {"a": 3, "b": 50, "c": 7, "total": 60},   # a fails: c (smallest shown) goes too
+        2019: {"a": 20, "b": 30, "c": 40, "total": 90},  # nothing fails
+    })
+    out = suppress_model_output(res, sup, on=["year", "term"], additive=["year"])
+    blank = out.frame.set_index(["year", "term"])["estimate"].isna()
+    assert sorted(blank[blank].index) == [(2018, "a"), (2018, "c")]
+    assert out.log.cells(rule="model_support") == 1  # one row, one value column
+    assert out.log.cells(rule="additive_secondary") == 1
+    # without the relation only the failing row is blanked
+    plain = suppress_model_output(res, sup, on=["year", "term"])
+    assert plain.frame["estimate"].isna().sum() == 1
+
+
+def test_additive_total_row_counts_like_a_part():
+    res, sup = _decomposition({2018: {"a": 30, "b": 50, "c": 70, "total": 2}})
+    out = suppress_model_output(res, sup, on=["year", "term"], additive=["year"])
+    blank = out.frame.set_index("term")["estimate"].isna()
+    assert sorted(blank[blank].index) == ["a", "total"]  # a has the smallest support shown
+
+
+def test_additive_never_leaves_a_single_blank_in_a_group():
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        parts = {y: {t: int(rng.integers(1, 12)) for t in ("a", "b", "c", "d", "total")}
+                 for y in (2017, 2018, 2019)}
+        res, sup = _decomposition(parts)
+        out = suppress_model_output(res, sup, on=["year", "term"], additive=["year"])
+        frame = out.frame
+        for year, part in frame.groupby("year"):
+            nblank = int(part["estimate"].isna().sum())
+            assert nblank != 1, (year, parts[year])
+            small = sum(1 for n in parts[year].values() if n < 5)
+            assert nblank == (small if small != 1 else 2)
+
+
+def test_additive_keys_must_be_keys():
+    res, sup = _decomposition({2018: {"a": 30, "total": 30}})
+    with pytest.raises(DisclosureError, match="additive keys"):
+        suppress_model_output(res, sup, on=["term"], additive=["year"])
