@@ -9,6 +9,8 @@ canvas; nothing touches pyplot's global state.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -117,16 +119,17 @@ def flow_diagram_table(od_table: pd.DataFrame, *, area: str, period: str | None 
     t = od_table if period is None else od_table[od_table["period"].astype(str) == period]
     origin, dest = t["origin"].astype(str), t["destination"].astype(str)
     into, out_of = (dest == area) & (origin != area), (origin == area) & (dest != area)
-    ins = t[into].groupby(origin[into])["moves"].sum()
-    outs = t[out_of].groupby(dest[out_of])["moves"].sum()
+    # a unit whose moves were suppressed stays NA (min_count), not a drawn zero
+    ins = t[into].groupby(origin[into])["moves"].sum(min_count=1)
+    outs = t[out_of].groupby(dest[out_of])["moves"].sum(min_count=1)
     units: list[str] = []
     for col in ("origin", "destination"):
         c = od_table[col]
         units += [str(u) for u in (c.cat.categories if hasattr(c, "cat") else sorted(set(c)))]
     order = {u: i for i, u in enumerate(dict.fromkeys(units))}
     df = pd.DataFrame(
-        [("in", str(u), int(n)) for u, n in ins.items()]
-        + [("out", str(u), int(n)) for u, n in outs.items()],
+        [("in", str(u), None if pd.isna(n) else int(n)) for u, n in ins.items()]
+        + [("out", str(u), None if pd.isna(n) else int(n)) for u, n in outs.items()],
         columns=["side", "unit", "moves"],
     )
     df["moves"] = df["moves"].astype("Int64")
@@ -145,16 +148,21 @@ def _band(ax, x0: float, y0: tuple[float, float], x1: float, y1: tuple[float, fl
     ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour, alpha=0.45, lw=0))
 
 
-def plot_flow_diagram(table: pd.DataFrame, *, area: str, title: str = "") -> Figure:
+def plot_flow_diagram(table: pd.DataFrame, *, area: str, title: str = "",
+                      ax: Any = None) -> Figure:
     """Draw a simple Sankey-style flow diagram of origins and destinations.
 
     Origins on the left, the area in the middle, destinations on the right;
     band widths proportional to moves. Suppressed cells (NA) are not drawn and
-    are listed under the figure.
+    are counted under the figure. ``ax``: draw into these axes (one panel of a
+    larger figure) instead of a new figure.
     """
     _need(table, ["side", "unit", "moves"], "plot_flow_diagram")
-    fig = _figure(9, 5)
-    ax = fig.add_subplot()
+    if ax is None:
+        fig = _figure(9, 5)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     ax.set_axis_off()
     shown = table[table["moves"].notna() & (pd.to_numeric(table["moves"]) > 0)]
     hidden = table[table["moves"].isna()]

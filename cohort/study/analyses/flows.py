@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,9 @@ class Flows(Analysis):
         "education) and by origin or destination, births and deaths in their own columns; "
         "the origin-destination matrix between the estate, the rest of the municipality, the "
         "comparison estates, the rest of the region and country, and abroad; and retention: "
-        "how long in-movers stay, by resource status at the in-move (Kaplan-Meier)."
+        "how long in-movers stay, by resource status at the in-move (Kaplan-Meier); and the "
+        "year-to-year change in the share of resource-strong adults split exactly into "
+        "in-moves, out-moves, stayers changing status, ageing, births and deaths."
     )
     params = (
         Param("years", list, [2010, 2019], "first and last calendar year"),
@@ -41,7 +44,7 @@ class Flows(Analysis):
             year_range(p, where=where, name="od_periods")
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        from cohort.flows import od_matrix, retention_data, retention_km, yearly
+        from cohort.flows import decompose, od_matrix, retention_data, retention_km, yearly
 
         u = ctx.spec.units
         years = year_range(params["years"], where="flows")
@@ -63,6 +66,11 @@ class Flows(Analysis):
             "counterpart": _ints(counterpart, ["in_moves", "out_moves"]),
             "od": od[od["moves"] > 0].reset_index(drop=True),
         }
+        # the decomposition needs 1 January of the next year inside the data
+        end = ctx.extract.extract_end
+        dec_years = [y for y in years if dt.date(y + 1, 1, 1) <= end]
+        if dec_years:
+            tables.update(_decomposition(decompose(ctx.extract, area=u.target, years=dec_years)))
         data = retention_data(ctx.extract, area=u.target)
         curves = retention_km(data).tidy()
         for s in ("resource_strong", "not_resource_strong"):
@@ -80,6 +88,11 @@ class Flows(Analysis):
 
         def retention_figure(_r: pd.DataFrame, others: Mapping[str, pd.DataFrame]):
             return _plot_retention(others)
+
+        target = ctx.spec.units.target
+
+        def sankey(released: pd.DataFrame, _o: Mapping[str, pd.DataFrame]):
+            return _plot_sankey(released, area=target)
 
         return [
             TableOutput(
@@ -102,8 +115,24 @@ class Flows(Analysis):
                 "flows_od", "Origin-destination matrix of moves", tables["od"],
                 {"count_cols": ["moves"], "by": ["period", "origin", "destination"],
                  "separate": ["period"]},
-                caption="Moves into and out of the estate between the study's units.",
+                figure=sankey,
+                caption="Moves into and out of the estate between the study's units: origins "
+                "of in-moves on the left, destinations of out-moves on the right, band widths "
+                "proportional to moves; suppressed cells are not drawn.",
             ),
+            *([TableOutput(
+                "flows_decomposition",
+                "Change in the share of resource-strong adults, and where it came from",
+                tables["decomposition"],
+                {"kind": "model", "support": tables["decomposition_support"],
+                 "persons": "n_persons", "on": ["year", "term"], "additive": ["year"]},
+                figure=lambda released, _o: _plot_decomposition(released),
+                caption="The change from 1 January to 1 January of the next year in the "
+                "estate's share of resource-strong adults (25-64), in percentage points "
+                "(term 'change'), split exactly into the parts that add up to it. A part "
+                "resting on fewer persons than the threshold is blanked, and then one more "
+                "part of that year, so it cannot be recovered from the total.",
+            )] if "decomposition" in tables else []),
             TableOutput("retention_not_resource_strong", "Retention: not resource-strong",
                         tables["retention_not_resource_strong"], {"kind": "km"}),
             TableOutput("retention_resource_strong", "Retention: resource-strong",
@@ -113,6 +142,69 @@ class Flows(Analysis):
                         "they moved in, by resource status at the in-move (Kaplan-Meier; "
                         "censored at death and the end of the data)."),
         ]
+
+
+def _decomposition(d: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The decomposition in percentage points, and the persons each part rests on.
+
+    A part rests on its class's persons, the resource-strong among them and the
+    rest (a class of 3 in-movers tells their status mix); the change on the
+    adults and resource-strong adults at both ends; the stayers' status change
+    on those who gained and those who lost it. ``n_persons`` is the smallest of
+    these counts that is not zero (zero persons is no person's value).
+    """
+    from cohort.flows import COMPONENTS
+
+    def smallest(*counts) -> int:
+        pos = [int(c) for c in counts if int(c) >= 1]
+        return min(pos) if pos else 10**9
+
+    rows, support = [], []
+    for r in d.itertuples(index=False):
+        year = int(r.year)
+        for comp in COMPONENTS:
+            rows.append({"year": year, "term": comp,
+                         "estimate": 100 * float(getattr(r, f"contribution_{comp}"))})
+            if comp == "status_change":
+                n = smallest(r.status_gained, r.status_lost)
+            else:
+                total, strong = getattr(r, comp), getattr(r, f"{comp}_strong")
+                n = smallest(total, strong, total - strong)
+            support.append({"year": year, "term": comp, "n_persons": n})
+        rows.append({"year": year, "term": "change", "estimate": 100 * float(r.change)})
+        support.append({"year": year, "term": "change", "n_persons": smallest(
+            r.adults_start, r.strong_start, r.adults_start - r.strong_start,
+            r.adults_end, r.strong_end, r.adults_end - r.strong_end)})
+    return {"decomposition": pd.DataFrame(rows),
+            "decomposition_support": pd.DataFrame(support)}
+
+
+def _plot_decomposition(released: pd.DataFrame):
+    from cohort.flows.plots import plot_decomposition
+
+    d = released.copy()
+    d["estimate"] = d["estimate"].astype(float)
+    change = d[d["term"] == "change"].set_index("year")["estimate"]
+    parts = d[d["term"] != "change"].rename(columns={"term": "component",
+                                                     "estimate": "contribution"})
+    parts["change"] = parts["year"].map(change)
+    return plot_decomposition(parts[["year", "component", "contribution", "change"]],
+                              title="Change in the share of resource-strong adults")
+
+
+def _plot_sankey(released: pd.DataFrame, *, area: str):
+    from matplotlib.figure import Figure
+
+    from cohort.flows.plots import flow_diagram_table, plot_flow_diagram
+
+    periods = list(dict.fromkeys(released["period"].astype(str)))
+    fig = Figure(figsize=(9, 4.6 * max(len(periods), 1)))
+    axes = fig.subplots(max(len(periods), 1), 1, squeeze=False)[:, 0]
+    for ax, period in zip(axes, periods, strict=False):
+        table = flow_diagram_table(released, area=area, period=period)
+        plot_flow_diagram(table, area=area, title=f"Moves {period}", ax=ax)
+    fig.tight_layout()
+    return fig
 
 
 def _ints(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
