@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, y
 
 __all__ = ["Flows"]
 
+_TIDY = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 _STATUSES = ["resource_strong", "not_resource_strong", "not_adult"]
 _COUNTERPARTS = ["same_municipality", "other_municipality", "abroad"]
 
@@ -44,7 +46,14 @@ class Flows(Analysis):
             year_range(p, where=where, name="od_periods")
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        from cohort.flows import decompose, od_matrix, retention_data, retention_km, yearly
+        from cohort.flows import (
+            decompose,
+            od_matrix,
+            retention_cox,
+            retention_data,
+            retention_km,
+            yearly,
+        )
 
         u = ctx.spec.units
         years = year_range(params["years"], where="flows")
@@ -73,6 +82,17 @@ class Flows(Analysis):
             tables.update(_decomposition(decompose(ctx.extract, area=u.target, years=dec_years)))
         data = retention_data(ctx.extract, area=u.target)
         curves = retention_km(data).tidy()
+        adults = data[data["resource_status"] != "not_adult"]
+        tables["retention_cox_support"] = (
+            adults.groupby("resource_status", observed=True)
+            .agg(n_persons=("pid", "nunique"), n_events=("event", "sum")).reset_index()
+        )
+        if adults["event"].sum() > 0 and adults["resource_status"].nunique() == 2:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a small extract may not converge cleanly
+                hr = retention_cox(data).tidy(exponentiate=True)
+            tables["retention_cox"] = hr[[c for c in _TIDY if c in hr.columns]].reset_index(
+                drop=True)
         for s in ("resource_strong", "not_resource_strong"):
             c = curves[curves["resource_status"] == s]
             tables[f"retention_{s}"] = c[
@@ -133,6 +153,15 @@ class Flows(Analysis):
                 "resting on fewer persons than the threshold is blanked, and then one more "
                 "part of that year, so it cannot be recovered from the total.",
             )] if "decomposition" in tables else []),
+            *([TableOutput(
+                "retention_cox", "Retention: hazard ratio of moving out (Cox)",
+                tables["retention_cox"],
+                {"kind": "model", "support": tables["retention_cox_support"],
+                 "persons": "n_persons", "events": "n_events"},
+                caption="Hazard ratio of moving out of the estate, resource-strong against "
+                "not resource-strong adults at the in-move (Cox; episodes of one person "
+                "clustered).",
+            )] if "retention_cox" in tables else []),
             TableOutput("retention_not_resource_strong", "Retention: not resource-strong",
                         tables["retention_not_resource_strong"], {"kind": "km"}),
             TableOutput("retention_resource_strong", "Retention: resource-strong",
