@@ -59,6 +59,7 @@ def plot_event_study(
     title: str | None = None,
     xlabel: str | None = None,
     ylabel: str = "estimate",
+    simultaneous: bool = True,
 ) -> Figure:
     """Event-study figure: coefficients with pointwise and (if available) simultaneous bands.
 
@@ -77,6 +78,10 @@ def plot_event_study(
         (regressions only; ``None`` to skip).
     title, xlabel, ylabel : str, optional
         Axis texts.
+    simultaneous : bool
+        Draw the simultaneous band: the bootstrap band of an aggregation made
+        with ``cband=True``, or a regression's sup-t band
+        (:meth:`ModelResult.sup_t_critical`).
 
     """
     from cohort.did.results import AggteResult, ModelResult
@@ -106,6 +111,8 @@ def plot_event_study(
         z = float(((tidy["conf_high"] - tidy["estimate"]) / tidy["std_error"]).iloc[0])
         default_x = "event time"
         ref_point = reference if result.event_time is not None else None
+        if result.event_time is not None and len(est) > 1:
+            band_crit = result.sup_t_critical()
     else:
         msg = f"cannot plot a {type(result).__name__}"
         raise ParameterError(msg)
@@ -116,7 +123,7 @@ def plot_event_study(
     fig = _figure(7, 4)
     ax = fig.add_subplot()
     pre = x < 0
-    if band_crit is not None:
+    if band_crit is not None and simultaneous:
         ax.fill_between(x, est - band_crit * se, est + band_crit * se, color="0.85",
                         step="mid", label=f"simultaneous band (c = {band_crit:.2f})")
     for mask, colour, label in ((pre, _PRE, "pre-period"), (~pre, _POST, "post-period")):

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from cohort.exceptions import ParameterError
+
 __all__ = ["AggteResult", "AttGtResult", "ModelResult", "OneTreatedResult"]
 
 
@@ -284,6 +286,30 @@ class ModelResult:
     def _repr_html_(self) -> str:
         return _table_html(self.method, self.tidy().drop(columns="event_time", errors="ignore"),
                            self._notes())
+
+    def sup_t_critical(self, *, alp: float | None = None, draws: int = 100_000,
+                       seed: int = 0) -> float:
+        """Critical value of a simultaneous (sup-t) band over all coefficients.
+
+        The ``1 - alp`` quantile of ``max_k |Z_k| / se_k`` with ``Z ~ N(0, vcov)``,
+        by ``draws`` seeded draws (Montiel Olea & Plagborg-Moller 2019): the band
+        ``estimate +- c * std_error`` covers every coefficient at once with
+        probability ``1 - alp`` (asymptotically, normal scale). Between the
+        pointwise normal quantile and the Bonferroni one.
+        """
+        a = self.alp if alp is None else alp
+        if not 0 < a < 1:
+            msg = f"alp must lie strictly between 0 and 1; got {a!r}"
+            raise ParameterError(msg)
+        se = np.sqrt(np.diag(self.vcov))
+        ok = np.isfinite(se) & (se > 0)
+        if not ok.any():
+            return float("nan")
+        corr = self.vcov[np.ix_(ok, ok)] / np.outer(se[ok], se[ok])
+        w, v = np.linalg.eigh((corr + corr.T) / 2)
+        root = v * np.sqrt(np.clip(w, 0, None))
+        z = np.random.default_rng(seed).standard_normal((draws, root.shape[0])) @ root.T
+        return float(np.quantile(np.abs(z).max(axis=1), 1 - a))
 
     def plot(self, **kwargs: Any):
         """Coefficient plot (event study if ``event_time`` is set)."""

@@ -105,3 +105,28 @@ def test_model_result_outputs():
     assert "<table" in res._repr_html_()
     with pytest.raises(ParameterError, match="treatname='nope'"):
         twfe(d, yname="y", idname="id", tname="t", treatname="nope")
+
+
+def test_sup_t_critical_value_against_closed_forms():
+    from scipy.stats import norm
+
+    from cohort.did import ModelResult
+
+    def model(vcov):
+        k = len(vcov)
+        return ModelResult(method="m", terms=tuple(f"b{i}" for i in range(k)),
+                           estimate=np.zeros(k), std_error=np.sqrt(np.diag(vcov)),
+                           df_resid=100.0, n_obs=100, n_clusters=None, alp=0.05,
+                           vcov=np.asarray(vcov, dtype=float))
+
+    # independent coefficients: the Sidak quantile, whatever their scales
+    k = 5
+    c = model(np.diag([1.0, 4.0, 0.25, 9.0, 1.0])).sup_t_critical(draws=400_000)
+    assert c == pytest.approx(norm.ppf((1 + 0.95 ** (1 / k)) / 2), abs=0.01)
+    # perfectly correlated coefficients: one test, the pointwise quantile
+    c = model(np.full((4, 4), 2.0)).sup_t_critical(draws=400_000)
+    assert c == pytest.approx(norm.ppf(0.975), abs=0.01)
+    # between the pointwise and the Bonferroni quantiles for correlated ones
+    v = 0.5 * np.eye(3) + 0.5
+    c = model(v).sup_t_critical()
+    assert norm.ppf(0.975) < c < norm.ppf(1 - 0.025 / 3)

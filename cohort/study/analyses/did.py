@@ -48,6 +48,8 @@ class DiD(Analysis):
             3,
             "baseline date: 30 June of the exam year minus this many years",
         ),
+        Param("strategy_exam_year", int, 2018,
+              "first exam year after the strategy itself began (2018), marked in the figure"),
         Param("dose_bins", list, [0, 1, 2, 3],
               "edges of the dose bins (years in the estate after the start, by end of 9th grade)"),
         Param("support_years", list, [2010, 2019],
@@ -165,6 +167,9 @@ class DiD(Analysis):
             "conf_high",
         ]
         events = es.tidy()
+        # the critical value of a simultaneous (sup-t) band over the event-time
+        # coefficients: one number, drawn around the released coefficients
+        band = pd.DataFrame({"crit": [es.sup_t_critical(seed=0)]})
         support = (
             kids.assign(period=(kids["exam_year"] >= g).map({True: "post", False: "pre"}))
             .groupby(["area", "period"])
@@ -185,6 +190,7 @@ class DiD(Analysis):
             "panel": panel,
             "twfe": model[tidy_cols].reset_index(drop=True),
             "event_study": events[[c for c in tidy_cols if c in events.columns]],
+            "event_study_band": band,
             "one_treated": inference,
             "support": support,
             "dose": dose,
@@ -268,11 +274,14 @@ class DiD(Analysis):
                 "Event study by exam year",
                 tables["event_study"],
                 model_release,
-                figure=lambda released, _o: _plot_event_study(released, first=g),
+                figure=lambda released, _o: _plot_event_study(
+                    released, first=g, crit=float(tables["event_study_band"]["crit"].iloc[0]),
+                    strategy=params["strategy_exam_year"]),
                 caption="Coefficients relative to the last exam year before the "
-                "intervention, with 95 % confidence intervals (children-level robust); "
-                "pre-period coefficients test parallel trends. The dashed line marks the "
-                "first treated exam year.",
+                "intervention, with pointwise 95 % confidence intervals and a simultaneous "
+                "(sup-t) 95 % band over all exam years (children-level robust); the "
+                "pre-period coefficients test parallel trends. Dashed lines mark the first "
+                "exam year after the social master plan (2016) and after the strategy.",
             ),
         ]
 
@@ -359,12 +368,12 @@ def _one(result: Any, method: str) -> dict[str, Any]:
     return row
 
 
-def _plot_event_study(released: pd.DataFrame, *, first: int):
+def _plot_event_study(released: pd.DataFrame, *, first: int, crit: float, strategy: int):
     import matplotlib.pyplot as plt
 
     d = released.copy()
-    d[["estimate", "conf_low", "conf_high"]] = d[["estimate", "conf_low", "conf_high"]].astype(
-        float)  # suppressed cells are NaN: not drawn
+    cols = ["estimate", "std_error", "conf_low", "conf_high"]
+    d[cols] = d[cols].astype(float)  # suppressed cells are NaN: not drawn
     d["e"] = d["term"].str.removeprefix("e=").astype(int)
     d = d.sort_values("e")
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -380,13 +389,26 @@ def _plot_event_study(released: pd.DataFrame, *, first: int):
             capsize=3,
             label=f"{label} the intervention",
         )
+    shown = d.dropna(subset=["estimate", "std_error"])
+    if np.isfinite(crit) and len(shown):
+        ax.fill_between(shown["e"], shown["estimate"] - crit * shown["std_error"].astype(float),
+                        shown["estimate"] + crit * shown["std_error"].astype(float),
+                        color="0.85", step="mid", zorder=0,
+                        label=f"simultaneous 95 % band (c = {crit:.2f})")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axvline(-0.5, color="grey", linestyle="--", linewidth=1)
+    ax.annotate(f"master plan ({first})", xy=(-0.5, 1), xycoords=("data", "axes fraction"),
+                xytext=(3, -12), textcoords="offset points", fontsize=8)
+    if strategy > first:
+        ax.axvline(strategy - first - 0.5, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"strategy ({strategy})", xy=(strategy - first - 0.5, 1),
+                    xycoords=("data", "axes fraction"), xytext=(3, -24),
+                    textcoords="offset points", fontsize=8)
     ax.set_xlabel(f"exam years since {first}")
     ax.set_ylabel("effect on the share enrolled")
     ax.set_title("Event study: estate against comparison estates")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
     fig.tight_layout()
     return fig
 
