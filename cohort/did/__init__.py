@@ -5,7 +5,8 @@ Callaway & Sant'Anna group-time effects and their aggregations (matching R's
 effects and event-study regressions, the canonical 2x2 DiD, inference for a
 single treated unit (randomization inference, Conley-Taber, wild cluster
 bootstrap), synthetic control and synthetic DiD, and the dose-response of a
-continuous treatment. Figures are in
+continuous treatment, and the sensitivity of an event study to violations of
+parallel trends (Honest DiD). Figures are in
 :mod:`cohort.did.plots`; the methods are documented in ``docs/methods/did.md``.
 Nothing here knows about registers.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from cohort.did._aggte import aggte
 from cohort.did._att_gt import att_gt
 from cohort.did._dose import DoseResult, dose_response
+from cohort.did._honest import HonestResult, honest_did
 from cohort.did._one_treated import conley_taber, randomization_inference, wild_cluster_bootstrap
 from cohort.did._synth import SynthResult, synthetic_control, synthetic_did
 from cohort.did._twfe import did_2x2, event_study, twfe
@@ -24,6 +26,7 @@ __all__ = [
     "AggteResult",
     "AttGtResult",
     "DoseResult",
+    "HonestResult",
     "ModelResult",
     "OneTreatedResult",
     "SynthResult",
@@ -32,6 +35,7 @@ __all__ = [
     "conley_taber",
     "did_2x2",
     "dose_response",
+    "honest_did",
     "event_study",
     "randomization_inference",
     "synthetic_control",
