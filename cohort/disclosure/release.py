@@ -43,7 +43,9 @@ MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,99}$")
 _KINDS = ("counts", "model", "km")
-_TIDY = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+#: Columns a model table may have besides its keys; ``lb, ub`` bound an identified set.
+_TIDY = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
+         "lb", "ub")
 DEFAULT_PACKAGES = (
     "cohort", "numpy", "pandas", "pyarrow", "scipy", "statsmodels", "lifelines", "duckdb",
     "matplotlib", "openpyxl", "pyreadstat",

@@ -30,5 +30,12 @@ def test_twfe_interval_covers_the_planted_att(tmp_path):
     assert list(bins["dose_years"]) == ["(0,1]", "(1,2]", "(2,3]"]
     for _, r in dose[dose["term"].isin(["att_dose", "att_overall"])].iterrows():
         assert r["conf_low"] < att < r["conf_high"]
+    # Honest DiD: parallel trends hold exactly in the synthetic registers, so every
+    # interval covers the planted effect, and the identified sets widen with M
+    honest = pd.read_csv(tmp_path / "release" / "did_honest.csv", dtype={"mbar": str})
+    assert (honest["conf_low"] < att).all() and (att < honest["conf_high"]).all()
+    by_m = honest[honest["mbar"] != "none"].assign(m=lambda d: d["mbar"].astype(float))
+    by_m = by_m.sort_values("m")
+    assert by_m["lb"].is_monotonic_decreasing and by_m["ub"].is_monotonic_increasing
     panel = pd.read_csv(tmp_path / "release" / "did_panel.csv")
     assert set(panel["area"]) == {"vaerebro_park", "tingbjerg", "gellerup", "vollsmose"}

@@ -50,6 +50,8 @@ class DiD(Analysis):
         ),
         Param("strategy_exam_year", int, 2018,
               "first exam year after the strategy itself began (2018), marked in the figure"),
+        Param("honest_mbar", list, [0, 0.5, 1, 1.5, 2],
+              "relative magnitudes M of the Honest DiD sensitivity analysis"),
         Param("dose_bins", list, [0, 1, 2, 3],
               "edges of the dose bins (years in the estate after the start, by end of 9th grade)"),
         Param("support_years", list, [2010, 2019],
@@ -66,6 +68,11 @@ class DiD(Analysis):
                 f"{where}: first_treated_exam_year must lie after the first and not after "
                 f"the last exam year; got {g}"
             )
+            raise StudyFileError(msg)
+        mb = params["honest_mbar"]
+        if not mb or not all(isinstance(m, (int, float)) and not isinstance(m, bool) and m >= 0
+                             for m in mb):
+            msg = f"{where}: honest_mbar must be numbers >= 0, e.g. [0, 0.5, 1]; got {mb!r}"
             raise StudyFileError(msg)
         edges = params["dose_bins"]
         if (len(edges) < 2 or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
@@ -170,6 +177,8 @@ class DiD(Analysis):
         # the critical value of a simultaneous (sup-t) band over the event-time
         # coefficients: one number, drawn around the released coefficients
         band = pd.DataFrame({"crit": [es.sup_t_critical(seed=0)]})
+        honest = _honest_table(es, reference=max(y for y in kept if y < g) - g,
+                               mbars=params["honest_mbar"])
         support = (
             kids.assign(period=(kids["exam_year"] >= g).map({True: "post", False: "pre"}))
             .groupby(["area", "period"])
@@ -191,6 +200,7 @@ class DiD(Analysis):
             "twfe": model[tidy_cols].reset_index(drop=True),
             "event_study": events[[c for c in tidy_cols if c in events.columns]],
             "event_study_band": band,
+            "honest": honest,
             "one_treated": inference,
             "support": support,
             "dose": dose,
@@ -242,6 +252,21 @@ class DiD(Analysis):
                 caption="Randomization inference: the estate's estimate against the "
                 "placebo estimates of the comparison estates (exact p-value); "
                 "Conley-Taber: interval from the comparison estates' residuals.",
+            ),
+            TableOutput(
+                "did_honest",
+                "Sensitivity to violations of parallel trends (Honest DiD)",
+                tables["honest"],
+                {"kind": "model", "support": _keyed(support, tables["honest"], "mbar"),
+                 "persons": "n_persons", "on": ["mbar"]},
+                figure=lambda released, _o: _plot_honest(released),
+                caption="The average effect over the treated exam years when the "
+                "post-intervention trend may differ from the comparison estates' by up to M "
+                "times the largest change between consecutive pre-intervention years "
+                "(Rambachan & Roth's relative magnitudes): lb-ub the identified set, "
+                "conf_low-conf_high its 95 % confidence interval (conditional-least-"
+                "favourable hybrid); mbar 'none' is the usual interval, assuming parallel "
+                "trends exactly.",
             ),
             TableOutput(
                 "did_dose",
@@ -317,6 +342,49 @@ def _dose_tables(kids, dose_response, edges, support, tidy_cols):
             n = int(((d["dose"] > lo) & (d["dose"] <= hi)).sum())
         sup.append({"dose_years": term, "n_persons": min(n, floor)})
     return out[["term", "dose_years", *tidy_cols[1:]]], pd.DataFrame(sup)
+
+
+def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame:
+    """Honest DiD of the average post-period effect, one row per M (and the original)."""
+    from cohort.did import honest_did
+
+    t = honest_did(es, reference=reference, l_vec="average",
+                   mbar=tuple(float(m) for m in mbars)).tidy()
+    est = float(t["lb"].iloc[0])  # the original row: the point estimate
+    return pd.DataFrame({
+        "term": "att_average_post",
+        "mbar": ["none"] + [f"{m:g}" for m in t["mbar"].iloc[1:]],
+        "estimate": est, "lb": t["lb"], "ub": t["ub"],
+        "conf_low": t["conf_low"], "conf_high": t["conf_high"],
+    })
+
+
+def _keyed(support: pd.DataFrame, table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Every row of ``table`` rests on every support cell: the cells repeated per key."""
+    return pd.concat([support.assign(**{key: k}) for k in table[key]], ignore_index=True)
+
+
+def _plot_honest(released: pd.DataFrame):
+    import matplotlib.pyplot as plt
+
+    first = released["mbar"] == "none"  # the usual interval first, as HonestDiD draws it
+    d = pd.concat([released[first], released[~first]]).reset_index(drop=True)
+    cols = ["lb", "ub", "conf_low", "conf_high"]
+    d[cols] = d[cols].astype(float)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    x = np.arange(len(d))
+    ax.vlines(x, d["conf_low"], d["conf_high"], color="#b2182b", linewidth=2,
+              label="95 % confidence interval")
+    ax.vlines(x, d["lb"], d["ub"], color="black", linewidth=6, alpha=0.35,
+              label="identified set")
+    ax.set_xticks(x, ["parallel\ntrends" if m == "none" else f"M = {m}" for m in d["mbar"]])
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("average effect on the share enrolled")
+    ax.set_title("Honest DiD: relative magnitudes")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
 
 
 def _support_tables(youth, target, first, tidy_cols):
