@@ -112,20 +112,34 @@ def resource_status_sql(
     with the columns ``age`` and ``resource_status`` on that date.
 
     Needs the tables ``labour`` and ``education`` as views on the connection.
-    Only the labour and education rows of the events' persons are read (the
-    CTE ``_ev`` is materialised once).
+    The CTE ``_ev`` (the events with their age) is materialised once. Only the
+    events that could be resource-strong go through the labour (ASOF) and
+    education joins: ``not_adult`` follows from the age alone, and an adult
+    event in a year no later than the first labour year of the extract has no
+    labour year before it, so is ``not_resource_strong``. The labour and
+    education rows read are those of the persons of the remaining events.
     """
     d = definition
     statuses = ", ".join(f"'{s}'" for s in d.employed_statuses)
-    age = age_sql(f"j.{birth}", f"j.{date}")
+    age = age_sql(f"e.{birth}", f"e.{date}")
     lag = "" if d.labour_max_lag is None else (
         f" AND l.year >= j._status_year - {int(d.labour_max_lag)}")
     rank = EDUCATION_LEVELS.index(d.min_level)
+    # _class: 0 not adult; 1 adult, no labour year can precede the year; 2 the rest
+    # (an unknown age is not "not_adult", as before: it takes the last branch)
     return f"""
     WITH _ev AS MATERIALIZED (
-        SELECT *, CAST(year({date}) AS BIGINT) AS _status_year FROM ({events})
+        SELECT *,
+            CASE WHEN _age < {d.min_age} OR _age > {d.max_age} THEN 0
+                 WHEN year({date}) <= (SELECT min(year) FROM labour) THEN 1
+                 ELSE 2 END AS _class
+        FROM (SELECT e.*, {age} AS _age FROM ({events}) e)
     ),
-    _pids AS (SELECT DISTINCT pid FROM _ev),
+    _ad AS (
+        SELECT * EXCLUDE (_class), CAST(year({date}) AS BIGINT) AS _status_year
+        FROM _ev WHERE _class = 2
+    ),
+    _pids AS (SELECT DISTINCT pid FROM _ad),
     _lab AS (SELECT l.pid, l.year, l.status FROM labour l SEMI JOIN _pids p ON l.pid = p.pid),
     _q AS (
         SELECT e.pid, min(e.end_date) AS qualified_from FROM education e
@@ -136,11 +150,14 @@ def resource_status_sql(
     ),
     _j AS (
         SELECT j.*, CASE WHEN l.year IS NOT NULL{lag} THEN l.status END AS _labour_status
-        FROM _ev j ASOF LEFT JOIN _lab l ON j.pid = l.pid AND j._status_year > l.year
+        FROM _ad j ASOF LEFT JOIN _lab l ON j.pid = l.pid AND j._status_year > l.year
     )
-    SELECT j.* EXCLUDE (_status_year, _labour_status), {age} AS age,
-        CASE WHEN {age} < {d.min_age} OR {age} > {d.max_age} THEN 'not_adult'
-             WHEN j._labour_status IN ({statuses}) AND q.qualified_from <= j.{date}
+    SELECT * EXCLUDE (_age, _class), _age AS age,
+        CASE WHEN _class = 0 THEN 'not_adult' ELSE 'not_resource_strong' END AS resource_status
+    FROM _ev WHERE _class < 2
+    UNION ALL
+    SELECT j.* EXCLUDE (_age, _status_year, _labour_status), j._age AS age,
+        CASE WHEN j._labour_status IN ({statuses}) AND q.qualified_from <= j.{date}
              THEN 'resource_strong' ELSE 'not_resource_strong' END AS resource_status
     FROM _j j LEFT JOIN _q q ON j.pid = q.pid
     """
