@@ -14,20 +14,27 @@ minimal stand-in for ``Extract`` (``con``, ``extract_end``, ``has``,
 ``require``).
 
 Measured: ``cohort.flows.moves`` (with resource status) for one area and for
-every area at once, with DuckDB's memory limit at 4 GiB; the peak resident
-memory of the process. Baseline, in the same process: the same derivation of
+every area at once, with DuckDB's memory limit at 3 GB (the goal is 4 GiB for
+the whole process); the peak resident memory of the process; the load average
+of the machine before and after (on a shared machine the wall time also
+measures the other processes). ``--profile DIR`` writes DuckDB's profile
+(JSON, per operator: time, rows) of the two ``moves`` queries into DIR; the
+profiler slows the queries down, so the times printed are then not the ones to
+report. Baseline, in the same process: the same derivation of
 moves (without resource status) in plain pandas (sort, shift, compare) on a
 1/10 sample of persons -- pandas cannot hold the national table in 4 GiB -- next
 to the DuckDB derivation on the same sample; the ratio is printed.
 
     python benchmarks/bench_flows.py --data /work/bench-data/flows
     python benchmarks/bench_flows.py --data /tmp/flows-small --scale 0.05
+    python benchmarks/bench_flows.py --data /tmp/flows-small --scale 0.05 --profile /tmp/prof
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import time
 from pathlib import Path
@@ -168,12 +175,19 @@ def pandas_moves(res: pd.DataFrame, addr: pd.DataFrame, per: pd.DataFrame, *, ar
     return len(result)
 
 
+def _load() -> str:
+    """The machine's load average over 1, 5 and 15 minutes."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("/work/bench-data/flows"))
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 6M persons")
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all)")
     ap.add_argument("--duckdb-memory", default="3GB", help="DuckDB memory_limit (default 3GB)")
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="write DuckDB's JSON profile of the two moves() queries into this folder")
     args = ap.parse_args(argv)
     persons = int(6_000_000 * args.scale)
     db = args.data / f"national-{persons}.duckdb"
@@ -193,25 +207,37 @@ def main(argv: list[str] | None = None) -> int:
         "SELECT area FROM residence r JOIN addresses a USING (address_id) WHERE area IS NOT NULL "
         "GROUP BY area ORDER BY count(*) DESC, area LIMIT 1").fetchone()[0]
     print(f"{persons:,} persons, {n_spells:,} spells; threads "
-          f"{con.execute('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]}")
+          f"{con.execute('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]}; "
+          f"load average {_load()}")
+
+    def profile(name: str) -> None:
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            con.execute("PRAGMA enable_profiling = 'json'")
+            con.execute(f"PRAGMA profiling_output = '{args.profile / name}'")
 
     # wall time, and the process's CPU time over all threads: on a shared machine
     # the wall time also measures the other processes
+    profile("moves_one_area.json")
     t, c = time.perf_counter(), time.process_time()
     one = moves(ex, area=area)
     t_one, c_one = time.perf_counter() - t, time.process_time() - c
     print(f"moves(area={area!r}):      {t_one:7.1f} s wall, {c_one:7.1f} s CPU, "
           f"{len(one):,} moves")
     del one
+    profile("moves_all_areas.json")
     t, c = time.perf_counter(), time.process_time()
     every = moves(ex, area=None)
     t_all, c_all = time.perf_counter() - t, time.process_time() - c
     print(f"moves(area=None):            {t_all:7.1f} s wall, {c_all:7.1f} s CPU, "
           f"{len(every):,} moves, {every['area'].nunique()} areas")
     del every
+    if args.profile:
+        con.execute("PRAGMA disable_profiling")
+        print(f"profiles written to {args.profile} (the times above include the profiler)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"peak resident memory so far: {peak:.2f} GiB (DuckDB memory_limit "
-          f"{args.duckdb_memory})")
+          f"{args.duckdb_memory}); load average {_load()}")
 
     # -- baseline on a 1/10 sample of persons, DuckDB vs pandas --------------------
     con.execute("CREATE OR REPLACE TEMP TABLE sample_pids AS SELECT pid FROM persons "

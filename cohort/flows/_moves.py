@@ -16,6 +16,12 @@ ordered by ``moved_in`` finds every move:
 A person does not live anywhere from the death date on: a spell is cut at
 ``death_date`` (a spell left open past a death would otherwise keep a dead
 person resident), and a spell that is empty after the cut is dropped.
+
+Since the spells do not overlap, "the previous spell, if it ends on the start"
+is "the spell that ends on the start", and likewise for the next spell: for
+units that are a small part of the country (moves of areas), the moves are
+found by joining the spells in a unit with the spells that end on their start
+or start on their end, instead of a window over every spell of the country.
 """
 
 from __future__ import annotations
@@ -129,18 +135,14 @@ def unit_name(u: Unit) -> str:
     return u.value if u.kind == "area" else u.label
 
 
-def spells_sql(extract: Extract, *, only_pids: str | None = None) -> str:
+def spells_sql(extract: Extract) -> str:
     """Residence spells cut at death, with the address's municipality and area.
 
     Empty spells (after the cut) are dropped. Columns: ``pid, address_id, s, e,
-    mun, area, death_date`` (``e`` NULL = open). ``only_pids``: a query of pids
-    to keep. Only the persons who died are joined (a small table), so the
-    national residence table is joined once with addresses and once with deaths.
+    mun, area, death_date`` (``e`` NULL = open). Only the persons who died are
+    joined (a small table), so the national residence table is joined once
+    with addresses and once with deaths.
     """
-    residence = (
-        "residence" if only_pids is None
-        else f"(SELECT * FROM residence SEMI JOIN ({only_pids}) _k ON residence.pid = _k.pid)"
-    )
     return (
         "SELECT pid, address_id, s, e, mun, area, death_date FROM ("
         "SELECT r.pid, r.address_id, r.moved_in AS s, "
@@ -148,7 +150,7 @@ def spells_sql(extract: Extract, *, only_pids: str | None = None) -> str:
         "AND (r.moved_out IS NULL OR p.death_date < r.moved_out) "
         "THEN p.death_date ELSE r.moved_out END AS e, "
         "a.municipality AS mun, a.area AS area, p.death_date "
-        f"FROM {residence} r JOIN addresses a ON r.address_id = a.address_id "
+        "FROM residence r JOIN addresses a ON r.address_id = a.address_id "
         "LEFT JOIN (SELECT pid, death_date FROM persons WHERE death_date IS NOT NULL) p "
         "ON r.pid = p.pid) "
         "WHERE e IS NULL OR s < e"
@@ -161,20 +163,120 @@ def keyed_moves_sql(extract: Extract, key: Callable[[str, str], str], *, restric
     ``key(area, municipality)`` gives the SQL expression of an address's unit
     from its area and municipality column expressions, NULL for none; the units
     must not overlap. A move is a change of unit between d - 1 and d.
-    ``restrict``: read only the persons with a spell in some unit (faster when
-    the units are a small part of the country). Columns: ``unit, pid, date,
-    direction, counterpart, here_mun, other_mun, other_area, other_unit,
-    birth_date`` (``other_unit``: the unit lived in on d - 1 for an in-move, on
-    d for an out-move; NULL for birth, death, abroad and addresses in no unit).
+    ``restrict``: the units are a small part of the country, so look up the
+    neighbours of the spells in a unit (:func:`_neighbour_moves_sql`) rather
+    than run a window over every spell of the country
+    (:func:`_window_moves_sql`); both give the same moves. Columns: ``unit,
+    pid, date, direction, counterpart, here_mun, other_mun, other_area,
+    other_unit, birth_date`` (``other_unit``: the unit lived in on d - 1 for an
+    in-move, on d for an out-move; NULL for birth, death, abroad and addresses
+    in no unit).
+    """
+    if restrict:
+        return _neighbour_moves_sql(extract, key)
+    return _window_moves_sql(extract, key)
+
+
+def _neighbour_moves_sql(extract: Extract, key: Callable[[str, str], str]) -> str:
+    """The moves of :func:`keyed_moves_sql` by looking up each unit spell's neighbours.
+
+    Spells of one person do not overlap (the extract sets overlapping spells
+    aside), so a non-empty spell ending exactly on a unit spell's start *is* the
+    previous spell of the window in :func:`_window_moves_sql` when that one ends
+    there, and there is none otherwise; likewise for a spell starting exactly on
+    its (cut) end. So equality joins replace the window over all spells: one
+    pass over ``residence`` finds the spells in a unit (a few percent of all),
+    a second finds their neighbours, as one hash join on ``pid`` whose build
+    side is the unit spells; nothing is sorted, and only the unit spells and
+    their neighbours are carried along.
+
+    Cut at death (as in :func:`spells_sql`): a unit spell is cut at
+    ``death_date`` and dropped when that leaves it empty. A previous spell ends
+    on a unit spell's start, so before the death: it is never cut, and counts
+    when it is non-empty. A next spell counts when it is non-empty, starts
+    before the death and on the unit spell's cut end; as it must start on the
+    uncut ``moved_out`` too, the neighbours are found before the cut. Spells
+    that are empty before the cut are left out from the start: two non-empty
+    spells of a person never share a start or an end, so each unit spell has at
+    most one previous and one next spell.
+
+    The persons are joined after the neighbours, each step a materialised CTE:
+    DuckDB estimates a join on ``pid`` badly when the tables have no distinct
+    counts (as in an in-memory extract), and the join with the national
+    ``residence`` must build its hash table on the unit spells, never on
+    ``residence``.
     """
     end = date_lit(extract.extract_end)
-    # Only persons with a spell in one of the units can move into or out of them.
-    pids = (
-        "SELECT DISTINCT r.pid FROM residence r JOIN addresses a ON r.address_id = a.address_id "
-        f"WHERE {key('a.area', 'a.municipality')} IS NOT NULL"
+    cut = (
+        "CASE WHEN p.death_date IS NOT NULL "
+        "AND (u0.mo IS NULL OR p.death_date < u0.mo) "
+        "THEN p.death_date ELSE u0.mo END"
     )
-    spells = spells_sql(extract, only_pids=pids if restrict else None)
-    keyed = f"SELECT x.*, {key('x.area', 'x.mun')} AS k FROM ({spells}) x"
+    unit_key = key("area", "municipality")
+    # The birth date is joined to the unit spells: an in-move on the birth date
+    # is a birth whatever the previous spell says.
+    return f"""
+    WITH u0 AS MATERIALIZED (
+        SELECT r.pid, r.moved_in AS s, r.moved_out AS mo, a.mun, a.area, a.k
+        FROM residence r
+        JOIN (SELECT address_id, municipality AS mun, area, {unit_key} AS k
+              FROM addresses WHERE {unit_key} IS NOT NULL) a
+          ON r.address_id = a.address_id
+        WHERE r.moved_out IS NULL OR r.moved_in < r.moved_out
+    ),
+    x AS MATERIALIZED (
+        SELECT u0.pid, r.address_id, (r.moved_out = u0.s) IS TRUE AS prev,
+            CASE WHEN r.moved_out = u0.s THEN u0.s ELSE u0.mo END AS d
+        FROM residence r JOIN u0 ON r.pid = u0.pid
+        WHERE (r.moved_out = u0.s AND r.moved_in < r.moved_out)
+           OR (r.moved_in = u0.mo AND (r.moved_out IS NULL OR r.moved_in < r.moved_out))
+    ),
+    nb AS MATERIALIZED (
+        SELECT x.pid, x.d, x.prev, a.municipality AS mun, a.area,
+            {key('a.area', 'a.municipality')} AS k
+        FROM x JOIN addresses a ON x.address_id = a.address_id
+    ),
+    u AS MATERIALIZED (
+        SELECT u0.pid, u0.s, {cut} AS e, u0.mun, u0.k, p.birth_date, p.death_date
+        FROM u0 JOIN persons p ON u0.pid = p.pid
+        WHERE {cut} IS NULL OR u0.s < {cut}
+    )
+    SELECT u.k AS unit, u.pid, u.s AS date, 'in' AS direction,
+        CASE WHEN u.birth_date = u.s THEN 'birth'
+             WHEN b.pid IS NOT NULL AND b.mun = u.mun THEN 'same_municipality'
+             WHEN b.pid IS NOT NULL THEN 'other_municipality'
+             ELSE 'abroad' END AS counterpart,
+        u.mun AS here_mun,
+        CASE WHEN u.birth_date IS DISTINCT FROM u.s THEN b.mun END AS other_mun,
+        CASE WHEN u.birth_date IS DISTINCT FROM u.s THEN b.area END AS other_area,
+        CASE WHEN u.birth_date IS DISTINCT FROM u.s THEN b.k END AS other_unit,
+        u.birth_date
+    FROM u LEFT JOIN (SELECT * FROM nb WHERE prev) b ON u.pid = b.pid AND u.s = b.d
+    WHERE u.s <= {end} AND (b.pid IS NULL OR b.k IS DISTINCT FROM u.k)
+    UNION ALL
+    SELECT u.k AS unit, u.pid, u.e AS date, 'out' AS direction,
+        CASE WHEN u.death_date = u.e THEN 'death'
+             WHEN n.pid IS NOT NULL AND n.mun = u.mun THEN 'same_municipality'
+             WHEN n.pid IS NOT NULL THEN 'other_municipality'
+             ELSE 'abroad' END AS counterpart,
+        u.mun AS here_mun,
+        CASE WHEN u.death_date IS DISTINCT FROM u.e THEN n.mun END AS other_mun,
+        CASE WHEN u.death_date IS DISTINCT FROM u.e THEN n.area END AS other_area,
+        CASE WHEN u.death_date IS DISTINCT FROM u.e THEN n.k END AS other_unit,
+        u.birth_date
+    FROM u LEFT JOIN (SELECT * FROM nb WHERE NOT prev) n
+        ON u.pid = n.pid AND u.e = n.d AND (u.death_date IS NULL OR n.d < u.death_date)
+    WHERE u.e IS NOT NULL AND u.e <= {end} AND (n.pid IS NULL OR n.k IS DISTINCT FROM u.k)
+    """
+
+
+def _window_moves_sql(extract: Extract, key: Callable[[str, str], str]) -> str:
+    """The moves of :func:`keyed_moves_sql` by one window over every spell.
+
+    For units that cover (most of) the country, where every spell is in a unit.
+    """
+    end = date_lit(extract.extract_end)
+    keyed = f"SELECT x.*, {key('x.area', 'x.mun')} AS k FROM ({spells_sql(extract)}) x"
     # The birth date is joined to the moves only; an in-move on the birth date
     # is a birth whatever the previous spell says.
     return f"""
@@ -266,9 +368,9 @@ def _categorical(df: pd.DataFrame, column: str, categories: Sequence[str]) -> No
     df[column] = pd.Categorical(col.astype(object), categories=list(categories))
 
 
-def _enum(column: str, values: Sequence[str]) -> str:
-    listed = ", ".join(f"'{v}'" for v in values)
-    return f"CAST({column} AS ENUM({listed})) AS {column}"
+def _enum(column: str, values: Sequence[str], *, alias: str | None = None) -> str:
+    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"CAST({column} AS ENUM({listed})) AS {alias or column}"
 
 
 def moves(
@@ -312,18 +414,33 @@ def moves(
     spec = resolve_areas(area)
     definition = definition or ResourceDefinition()
     sql = moves_sql(extract, spec, definition=definition)
+    area = "unit AS area"
+    if spec.all_areas:
+        # millions of rows: the area as an ENUM is sorted as its index and arrives
+        # as a categorical; its values listed in DuckDB's order of the names, so
+        # the rows come out in the same order as sorted by name
+        names = [r[0] for r in extract.con.execute(
+            "SELECT DISTINCT area FROM addresses WHERE area IS NOT NULL ORDER BY area"
+        ).fetchall()]
+        if names:
+            area = _enum("unit", names, alias="area")
     # ENUMs arrive in pandas as categoricals: no Python string per row
     df = extract.con.execute(
-        f"SELECT unit AS area, pid, date, {_enum('direction', DIRECTIONS)}, "
+        f"SELECT {area}, pid, date, {_enum('direction', DIRECTIONS)}, "
         f"{_enum('counterpart', COUNTERPARTS)}, {_enum('resource_status', RESOURCE_STATUSES)} "
         f"FROM ({sql}) ORDER BY area, pid, date, direction"
     ).df()
+    # each of the steps below is a no-op on what DuckDB returns (object strings,
+    # datetime64, a RangeIndex); a copy of millions of rows is only made if not
     if spec.single:
         df = df.drop(columns="area")
-    else:
-        df["area"] = df["area"].astype(object)
-    df["date"] = pd.to_datetime(df["date"])
+    elif df["area"].dtype != object:
+        df["area"] = df["area"].astype(object)  # the names, as for a list of units
+    if not pd.api.types.is_datetime64_dtype(df["date"]):
+        df["date"] = pd.to_datetime(df["date"])
     for col, cats in (("direction", DIRECTIONS), ("counterpart", COUNTERPARTS),
                       ("resource_status", RESOURCE_STATUSES)):
         _categorical(df, col, cats)
+    if isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1:
+        return df
     return df.reset_index(drop=True)
