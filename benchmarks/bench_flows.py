@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     # the goal is 4 GiB for the whole process: DuckDB's buffers get 3 of them, the
     # result (a DataFrame of millions of moves) and Python the rest
     con.execute(f"SET memory_limit = '{args.duckdb_memory}'")
+    con.execute("SET asof_loop_join_threshold = 0")  # as read_extract's connection
     if args.threads:
         con.execute(f"SET threads = {args.threads}")
     ex = BenchExtract(con)

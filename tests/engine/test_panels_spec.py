@@ -106,3 +106,11 @@ def test_area_year_panel_counts_youth_support_on_1_january(make_extract):
     with pytest.raises(ParameterError, match="indicator must be one of"):
         area_year_panel(ex, indicator="nope", target="vaerebro_park",
                         comparison=["other_estate"], years=[2016], first_treated_year=2017)
+
+
+def test_the_connection_never_answers_asof_joins_with_a_nested_loop(make_extract):
+    """A misestimated small side made DuckDB loop over the labour register (40 s in the
+    demo's origin-destination matrix instead of 1 s): read_extract switches that off."""
+    ex = make_extract({"persons": [("a", "2000-01-01", "F")], "residence": []})
+    got = ex.con.execute("SELECT current_setting('asof_loop_join_threshold')").fetchall()
+    assert got == [(0,)]
