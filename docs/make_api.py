@@ -19,6 +19,7 @@ MODULES = [
     "cohort.flows",
     "cohort.survival",
     "cohort.did",
+    "cohort.panels",
     "cohort.disclosure",
     "cohort.study",
     "cohort.synth",
