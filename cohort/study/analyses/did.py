@@ -178,7 +178,7 @@ class DiD(Analysis):
         # coefficients: one number, drawn around the released coefficients
         band = pd.DataFrame({"crit": [es.sup_t_critical(seed=0)]})
         honest = _honest_table(es, reference=max(y for y in kept if y < g) - g,
-                               mbars=params["honest_mbar"])
+                               mbars=params["honest_mbar"])  # None: exam years missing
         support = (
             kids.assign(period=(kids["exam_year"] >= g).map({True: "post", False: "pre"}))
             .groupby(["area", "period"])
@@ -200,7 +200,7 @@ class DiD(Analysis):
             "twfe": model[tidy_cols].reset_index(drop=True),
             "event_study": events[[c for c in tidy_cols if c in events.columns]],
             "event_study_band": band,
-            "honest": honest,
+            **({"honest": honest} if honest is not None else {}),
             "one_treated": inference,
             "support": support,
             "dose": dose,
@@ -253,7 +253,7 @@ class DiD(Analysis):
                 "placebo estimates of the comparison estates (exact p-value); "
                 "Conley-Taber: interval from the comparison estates' residuals.",
             ),
-            TableOutput(
+            *([TableOutput(
                 "did_honest",
                 "Sensitivity to violations of parallel trends (Honest DiD)",
                 tables["honest"],
@@ -267,7 +267,7 @@ class DiD(Analysis):
                 "conf_low-conf_high its 95 % confidence interval (conditional-least-"
                 "favourable hybrid); mbar 'none' is the usual interval, assuming parallel "
                 "trends exactly.",
-            ),
+            )] if "honest" in tables else []),
             TableOutput(
                 "did_dose",
                 "Dose-response: effect by years in the estate after the start",
@@ -344,9 +344,21 @@ def _dose_tables(kids, dose_response, edges, support, tidy_cols):
     return out[["term", "dose_years", *tidy_cols[1:]]], pd.DataFrame(sup)
 
 
-def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame:
-    """Honest DiD of the average post-period effect, one row per M (and the original)."""
+def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame | None:
+    """Honest DiD of the average post-period effect, one row per M (and the original).
+
+    None when the exam years around the reference are not consecutive (a small
+    extract can lack children of an estate in some year): the relative-magnitudes
+    bounds compare changes between consecutive periods.
+    """
     from cohort.did import honest_did
+
+    et = np.asarray(es.event_time, dtype=float)
+    pre, post = np.sort(et[et < reference]), np.sort(et[et > reference])
+    if not (np.array_equal(pre, np.arange(reference - len(pre), reference))
+            and np.array_equal(post, np.arange(reference + 1, reference + 1 + len(post)))
+            and len(pre) and len(post)):
+        return None
 
     t = honest_did(es, reference=reference, l_vec="average",
                    mbar=tuple(float(m) for m in mbars)).tidy()
