@@ -47,7 +47,10 @@ def _connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.Du
     # DuckDB answers an ASOF join whose left side it *estimates* below this many rows
     # with a nested loop; a filtered CTE is easily misestimated, and the loop over a
     # register (75,000 moves x 900,000 labour rows) took 40 s instead of 0.3 s
-    con.execute("SET asof_loop_join_threshold = 0")
+    try:
+        con.execute("SET asof_loop_join_threshold = 0")
+    except duckdb.Error:  # DuckDB before 1.3 has no loop ASOF join, nor the setting
+        pass
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
