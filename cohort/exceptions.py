@@ -34,6 +34,7 @@ __all__ = [
     "DisclosureError",
     "DisclosureWarning",
     "MissingTableError",
+    "ModelError",
     "ParameterError",
     "StudyFileError",
     "UserError",
@@ -164,6 +165,22 @@ class MissingTableError(DataError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.MissingTableError: the indicator 'exam_grades' needs the table 'exams'
+
+    """
+
+
+class ModelError(DataError):
+    """The data cannot identify a model: a singular or collinear design, no events.
+
+    A :class:`DataError` (exit code 2): the fix lies in the data or the model's
+    specification, not in the code.
+
+    Examples
+    --------
+    >>> raise ModelError("there are no events; a Cox model cannot be fitted")
+    Traceback (most recent call last):
+    ...
+    cohort.exceptions.ModelError: there are no events; a Cox model cannot be fitted
 
     """
 

@@ -44,7 +44,7 @@ from cohort._params import check_literal
 from cohort.did._prep import check_columns
 from cohort.did._twfe import _codes, demean_two_way, ols_cluster
 from cohort.did.results import _frozen, _table_html, _table_text
-from cohort.exceptions import DataError, ParameterError
+from cohort.exceptions import DataError, ModelError, ParameterError
 
 __all__ = ["DoseResult", "dose_response"]
 
@@ -345,10 +345,10 @@ def dose_response(
     cl = df[cluster].to_numpy() if cluster else np.arange(len(df))
     try:
         coef, vcov, _, g = ols_cluster(mat[:, 0], mat[:, 1:], cl, k_absorbed=n_u + n_t - 1)
-    except DataError:
+    except ModelError:
         msg = ("the dose terms are collinear with the fixed effects: some dose bin or "
                "spline column has no variation left (too few doses or periods)")
-        raise DataError(msg) from None
+        raise ModelError(msg) from None
 
     if grid is None and basis == "bins":
         grid_v = np.array([dose[pos][(dose[pos] > lo) & (dose[pos] <= hi)].mean()

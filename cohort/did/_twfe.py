@@ -19,7 +19,7 @@ import pandas as pd
 
 from cohort.did._prep import check_columns
 from cohort.did.results import ModelResult
-from cohort.exceptions import ConvergenceWarning, DataError, ParameterError
+from cohort.exceptions import ConvergenceWarning, DataError, ModelError, ParameterError
 
 __all__ = ["did_2x2", "event_study", "twfe"]
 
@@ -66,7 +66,7 @@ def ols_cluster(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, k_absorbed
     xtx = x.T @ x
     if np.linalg.matrix_rank(xtx) < k:
         msg = "the regressors are collinear after absorbing the fixed effects"
-        raise DataError(msg)
+        raise ModelError(msg)
     bread = np.linalg.inv(xtx)
     beta = bread @ (x.T @ y)
     resid = y - x @ beta

@@ -19,7 +19,7 @@ import pandas as pd
 
 from cohort.engine._sql import date_lit
 from cohort.engine.units import Unit
-from cohort.exceptions import DataError, ParameterError
+from cohort.exceptions import DataError, ModelError, ParameterError
 from cohort.extract import Extract
 from cohort.flows._moves import moves_sql, resolve_areas
 from cohort.flows._status import RESOURCE_STATUSES, ResourceDefinition
@@ -159,5 +159,5 @@ def retention_cox(data: pd.DataFrame, *, adults_only: bool = True) -> Any:
     covs = ["resource_strong"] if adults_only else ["resource_strong", "not_adult"]
     if d.empty or d["event"].sum() == 0:
         msg = "no out-moves among the episodes: the Cox model has no events"
-        raise DataError(msg)
+        raise ModelError(msg)
     return cox(d, time="years", event="event", covariates=covs, cluster="cluster")

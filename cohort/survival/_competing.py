@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from cohort._params import check_literal
-from cohort.exceptions import ConvergenceWarning, DataError, ParameterError
+from cohort.exceptions import ConvergenceWarning, DataError, ModelError, ParameterError
 from cohort.survival import _data
 from cohort.survival._cox import newton_raphson, robust_variance, solve_information, warn_infinite
 from cohort.survival._cox_core import RiskSets
@@ -164,7 +164,7 @@ def aalen_johansen(
     causes = np.unique(cause[cause > 0])
     if causes.size == 0:
         msg = f"event column {event!r} has no events"
-        raise DataError(msg)
+        raise ModelError(msg)
     code, levels = _data.codes(data, groups)
     parts = []
     for k in range(len(levels)):
@@ -288,7 +288,7 @@ def fine_gray(
     codes = _data.event_codes(data, event)
     if not np.any(codes == cause):
         msg = f"no events of cause {cause!r} in column {event!r}"
-        raise DataError(msg)
+        raise ModelError(msg)
     w = _data.case_weights(data, weights, len(data))
     scode, _ = _data.codes(data, strata_cols)
     x = np.column_stack([_data.numeric(data, c) for c in terms])

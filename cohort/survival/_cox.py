@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from cohort._params import check_literal
-from cohort.exceptions import ConvergenceWarning, DataError, ParameterError
+from cohort.exceptions import ConvergenceWarning, DataError, ModelError, ParameterError
 from cohort.survival import _data
 from cohort.survival._concordance import concordance as harrell_c
 from cohort.survival._cox_core import Evaluation, RiskSets, evaluate, score_residuals
@@ -73,13 +73,13 @@ def solve_information(info: np.ndarray, vec: np.ndarray, terms: Sequence[str]) -
         "events in some of their values; drop one"
     )
     if not np.all(np.isfinite(info)):
-        raise DataError(msg)
+        raise ModelError(msg)
     try:
         chol = np.linalg.cholesky(info)
     except np.linalg.LinAlgError:
-        raise DataError(msg) from None
+        raise ModelError(msg) from None
     if np.min(np.diag(chol) ** 2) <= TOLER_CHOL * max(float(np.max(np.diag(info))), 1e-300):
-        raise DataError(msg)
+        raise ModelError(msg)
     y = np.linalg.solve(chol, vec)
     return np.linalg.solve(chol.T, y)
 
@@ -221,7 +221,7 @@ def cox(
     )
     if cd.n_events == 0:
         msg = "there are no events; a Cox model cannot be fitted"
-        raise DataError(msg)
+        raise ModelError(msg)
     efron = ties == "efron"
     beta, fit, start, n_iter, converged = newton_raphson(
         cd, efron=efron, max_iter=max_iter, tol=tol

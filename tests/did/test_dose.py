@@ -140,6 +140,16 @@ def test_bad_input_is_named():
         dose_response(d, yname="y", dname="dose", idname="area", tname="t", grid=[0.0])
 
 
+def test_a_dose_bin_without_variation_is_a_model_error():
+    from cohort.exceptions import ModelError
+
+    d = pd.DataFrame({"i": [1, 1, 2, 2], "t": [1, 2, 1, 2], "dose": [0, 1.0, 0, 0],
+                      "y": [1.0, 2.0, 1.0, 1.5]})
+    # one treated cell and a linear and an affine term: the jump and the slope coincide
+    with pytest.raises(ModelError, match="collinear with the fixed effects"):
+        dose_response(d, yname="y", dname="dose", idname="i", tname="t", basis="affine")
+
+
 def test_result_renders():
     r = dose_response(_unbalanced(), yname="y", dname="dose", idname="area", tname="t",
                       basis="affine", cluster="cl")

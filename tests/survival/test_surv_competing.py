@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohort.exceptions import DataError
+from cohort.exceptions import DataError, ModelError
 from cohort.survival import cox, fine_gray
 
 
@@ -103,7 +103,7 @@ def test_fine_gray_recovers_planted_effect():
 
 def test_fine_gray_errors():
     df = pd.DataFrame({"t": [1.0, 2.0], "e": [0, 2], "x": [0.0, 1.0]})
-    with pytest.raises(DataError, match="no events of cause 1"):
+    with pytest.raises(ModelError, match="no events of cause 1"):
         fine_gray(df, time="t", event="e", covariates="x", cause=1)
     with pytest.raises(DataError, match="positive integer"):
         fine_gray(df.assign(e=[0.5, 1]), time="t", event="e", covariates="x")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from cohort.exceptions import ConvergenceWarning, DataError, ParameterError
+from cohort.exceptions import ConvergenceWarning, DataError, ModelError, ParameterError
 from cohort.survival import cox
 
 # six rows, a tie of two events at t=2
@@ -244,7 +244,7 @@ def test_errors():
     bad = TINY.assign(d=[1, 2, 0, 0, 1, 0])
     with pytest.raises(DataError, match="must be 0/1"):
         cox(bad, time="t", event="d", covariates="x")
-    with pytest.raises(DataError, match="collinear"):
+    with pytest.raises(ModelError, match="collinear"):  # a DataError: exit code 2
         cox(TINY.assign(x2=TINY["x"] * 2), time="t", event="d", covariates=["x", "x2"])
     with pytest.raises(DataError, match="entry"):
         cox(TINY.assign(e=TINY["t"]), time="t", entry="e", event="d", covariates="x")
