@@ -1,8 +1,11 @@
-"""Resource status on a date: small, clearly named queries over the extract.
+"""Resource status on a date, as one SQL query over many events at once.
 
-These stand in for the engine's primitives (highest completed level on a date,
-labour status in a year) until those exist; each is one SQL fragment built on
-:mod:`cohort.engine._sql`, so swapping them is local to this module.
+The engine's primitives answer one question per key (the highest level on a
+date, the labour status in a year); resource status needs both, for millions of
+moves, so it is one query that reads only the labour and education rows of the
+persons concerned and skips the events whose status follows from age and date
+alone. It is built on the engine's SQL fragments (:mod:`cohort.engine._sql`:
+age, level ranks), so those definitions are shared.
 
 *Resource-strong* on date d (definitions.md §4): aged ``min_age``-``max_age`` on
 d, labour status among ``employed_statuses`` in the person's latest labour year
@@ -20,13 +23,7 @@ from cohort.engine._sql import age_sql, level_rank_sql
 from cohort.exceptions import ParameterError
 from cohort.extract.schema import EDUCATION_LEVELS, LABOUR_STATUSES
 
-__all__ = [
-    "RESOURCE_STATUSES",
-    "ResourceDefinition",
-    "labour_before_year_sql",
-    "qualified_from_sql",
-    "resource_status_sql",
-]
+__all__ = ["RESOURCE_STATUSES", "ResourceDefinition", "resource_status_sql"]
 
 #: The three resource statuses, in the order tables show them.
 RESOURCE_STATUSES = ("resource_strong", "not_resource_strong", "not_adult")
@@ -67,40 +64,6 @@ class ResourceDefinition:
         if not self.employed_statuses:
             msg = "employed_statuses must name at least one labour status; got ()"
             raise ParameterError(msg)
-
-
-def qualified_from_sql(min_level: str) -> str:
-    """Per pid, the first date the highest completed level reaches ``min_level``.
-
-    Per pid, the first date on which the highest completed level is at least
-    ``min_level``: the earliest ``end_date`` of a completed spell of that level or
-    higher (the contract's "highest completed level on a date" counts a spell with
-    ``outcome = completed`` and ``end_date <= date``).
-
-    Returns a query with columns ``pid, qualified_from``.
-    """
-    rank = EDUCATION_LEVELS.index(min_level)
-    return (
-        "SELECT pid, min(end_date) AS qualified_from FROM education "
-        "WHERE outcome = 'completed' AND end_date IS NOT NULL "
-        f"AND {level_rank_sql('level')} >= {rank} "
-        "GROUP BY pid"
-    )
-
-
-def labour_before_year_sql(events: str, *, year: str, max_lag: int | None) -> str:
-    """Attach the labour status of the latest labour year before ``year``.
-
-    ``events`` (a query with ``pid`` and the integer column ``year``) with the
-    labour ``status`` of the person's latest labour year before ``year``
-    (NULL where there is none), as an ASOF join.
-    """
-    lag = "" if max_lag is None else f" AND l.year >= e.{year} - {int(max_lag)}"
-    return (
-        f"SELECT e.*, CASE WHEN l.year IS NOT NULL{lag} THEN l.status END AS labour_status "
-        f"FROM ({events}) e ASOF LEFT JOIN (SELECT pid, year, status FROM labour) l "
-        f"ON e.pid = l.pid AND e.{year} > l.year"
-    )
 
 
 def resource_status_sql(
