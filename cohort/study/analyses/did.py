@@ -88,13 +88,7 @@ class DiD(Analysis):
             raise StudyFileError(msg)
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        from cohort.did import (
-            conley_taber,
-            dose_response,
-            event_study,
-            randomization_inference,
-            twfe,
-        )
+        from cohort.did import conley_taber, event_study, randomization_inference, twfe
         from cohort.panels import area_year_panel, child_panel
 
         u = ctx.spec.units
@@ -124,13 +118,13 @@ class DiD(Analysis):
             )
             raise DataError(msg)
         kids = kids[kids["exam_year"].isin(kept)].copy()
+        reference = max(y for y in kept if y < g) - g  # the last pre-period present
         panel = (
             kids.groupby(["area", "exam_year"])
             .agg(children=("pid", "size"), enrolled=("enrolled", "sum"))
             .reset_index()
         )
         panel["share"] = panel["enrolled"] / panel["children"]
-        kids["treated"] = ((kids["area"] == u.target) & (kids["exam_year"] >= g)).astype(float)
         kids["first_treated"] = (kids["area"] == u.target).astype(int) * g
         # area and exam-year fixed effects; SEs robust at the child level (clustering by
         # area would assume many treated areas, see the one-treated inference)
@@ -156,7 +150,7 @@ class DiD(Analysis):
             tname="exam_year",
             gname="first_treated",
             cluster="pid",
-            reference=max(y for y in kept if y < g) - g,  # the last pre-period present
+            reference=reference,
         )
         inference = pd.DataFrame(
             [
@@ -177,7 +171,7 @@ class DiD(Analysis):
         # the critical value of a simultaneous (sup-t) band over the event-time
         # coefficients: one number, drawn around the released coefficients
         band = pd.DataFrame({"crit": [es.sup_t_critical(seed=0)]})
-        honest = _honest_table(es, reference=max(y for y in kept if y < g) - g,
+        honest = _honest_table(es, reference=reference,
                                mbars=params["honest_mbar"])  # None: exam years missing
         support = (
             kids.assign(period=(kids["exam_year"] >= g).map({True: "post", False: "pre"}))
@@ -185,8 +179,7 @@ class DiD(Analysis):
             .agg(n_persons=("pid", "size"), n_events=("enrolled", "sum"))
             .reset_index()
         )
-        dose, dose_support = _dose_tables(kids, dose_response, params["dose_bins"], support,
-                                          tidy_cols)
+        dose, dose_support = _dose_tables(kids, params["dose_bins"], support, tidy_cols)
         youth = area_year_panel(
             ctx.extract,
             indicator="youth_public_support",
@@ -311,36 +304,38 @@ class DiD(Analysis):
         ]
 
 
-def _dose_tables(kids, dose_response, edges, support, tidy_cols):
-    """Effects per dose bin and the linear slope, and the support each rests on."""
-    d = kids.assign(dose=kids["dose_itt"])
-    binned = dose_response(d, yname="enrolled", dname="dose", idname="area",
-                           tname="exam_year", basis="bins", bins=edges)
-    linear = dose_response(d, yname="enrolled", dname="dose", idname="area",
-                           tname="exam_year", basis="linear")
-    rows = [{"term": "att_dose", "dose_years": f"({lo:g},{hi:g}]", "estimate": att,
-             "std_error": se}
-            for (lo, hi), att, se in zip(binned.bins, binned.att, binned.att_se, strict=True)]
-    for name, res in (("att_overall", binned), ("slope_per_year", linear)):
-        t = res.tidy().set_index("term").loc["ATT_o" if name == "att_overall" else "ACRT_o"]
+def _dose_tables(kids, edges, support, tidy_cols):
+    """Effects per dose bin and the linear slope, and the support each rests on.
+
+    Each effect rests on every area x period cell and on the children of its own
+    dose bin (all children with a dose for the overall effect and the slope).
+    """
+    from cohort.did import dose_response
+
+    fit = {"yname": "enrolled", "dname": "dose_itt", "idname": "area", "tname": "exam_year"}
+    binned = dose_response(kids, basis="bins", bins=edges, **fit)
+    linear = dose_response(kids, basis="linear", **fit)
+    dose = kids["dose_itt"]
+    floor = int(support["n_persons"].min())
+    rows, sup = [], []
+    for (lo, hi), att, se in zip(binned.bins, binned.att, binned.att_se, strict=True):
+        label = f"({lo:g},{hi:g}]"
+        rows.append({"term": "att_dose", "dose_years": label, "estimate": att,
+                     "std_error": se})
+        sup.append({"dose_years": label,
+                    "n_persons": min(int(((dose > lo) & (dose <= hi)).sum()), floor)})
+    for name, res, term in (("att_overall", binned, "ATT_o"),
+                            ("slope_per_year", linear, "ACRT_o")):
+        t = res.tidy().set_index("term").loc[term]
         rows.append({"term": name, "dose_years": "all", "estimate": t["estimate"],
                      "std_error": t["std_error"]})
+    sup.append({"dose_years": "all", "n_persons": min(int((dose > 0).sum()), floor)})
     out = pd.DataFrame(rows)
     qn = float(norm.ppf(0.975))
     out["statistic"] = out["estimate"] / out["std_error"]
     out["p_value"] = 2 * norm.sf(np.abs(out["statistic"]))
     out["conf_low"] = out["estimate"] - qn * out["std_error"]
     out["conf_high"] = out["estimate"] + qn * out["std_error"]
-    # each effect rests on every area x period cell and on its own dose bin
-    floor = int(support["n_persons"].min())
-    sup = []
-    for term in out["dose_years"]:
-        if term == "all":
-            n = int((d["dose"] > 0).sum())
-        else:
-            lo, hi = (float(v) for v in term.strip("(]").split(","))
-            n = int(((d["dose"] > lo) & (d["dose"] <= hi)).sum())
-        sup.append({"dose_years": term, "n_persons": min(n, floor)})
     return out[["term", "dose_years", *tidy_cols[1:]]], pd.DataFrame(sup)
 
 
