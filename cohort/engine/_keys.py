@@ -100,18 +100,19 @@ def _register(con: duckdb.DuckDBPyConnection, obj: Keys, columns: tuple[str, ...
 
 
 _CASTS = {"pid": "CAST(pid AS VARCHAR)", "date": "CAST(date AS DATE)",
-          "year": "CAST(year AS BIGINT)"}
+          "year": "CAST(year AS BIGINT)", "start": 'CAST("start" AS DATE)',
+          "end": 'CAST("end" AS DATE)'}
 
 
 def keys_view(con: duckdb.DuckDBPyConnection, obj: Keys, columns: tuple[str, ...],
               name: str = "keys") -> str:
     """A view over ``obj`` with the key ``columns`` typed, duplicates removed.
 
-    pid is text, date a DATE, year a BIGINT.
+    pid is text, date, start and end DATEs, year a BIGINT.
     """
     raw = _register(con, obj, columns, name)
     view = fresh_name("_ck")
-    sel = ", ".join(f"{_CASTS[c]} AS {c}" for c in columns)
+    sel = ", ".join(f'{_CASTS[c]} AS "{c}"' for c in columns)
     con.execute(f"CREATE TEMP VIEW {view} AS SELECT DISTINCT {sel} FROM {raw}")
     return view
 

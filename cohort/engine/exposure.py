@@ -14,8 +14,7 @@ from typing import Any
 import pandas as pd
 
 from cohort._params import check_int_range
-from cohort.engine._keys import _register as register_keys
-from cohort.engine._keys import fresh_name, persons_sql
+from cohort.engine._keys import keys_view, persons_sql
 from cohort.engine._sql import birthday_sql, date_lit, overlap_days_sql
 from cohort.engine.residence import residence_sql
 from cohort.engine.units import Unit, parse_unit
@@ -196,12 +195,7 @@ def years_between(extract: Extract, *, area: str | Unit, keys: Any) -> pd.DataFr
     """
     unit = as_unit(area)
     con = extract.con
-    raw = register_keys(con, keys, ("pid", "start", "end"), "keys")
-    k = fresh_name("_ck")
-    con.execute(
-        f"CREATE TEMP VIEW {k} AS SELECT DISTINCT CAST(pid AS VARCHAR) AS pid, "
-        f'CAST("start" AS DATE) AS "start", CAST("end" AS DATE) AS "end" FROM {raw}'
-    )
+    k = keys_view(con, keys, ("pid", "start", "end"), "keys")
     bad = con.sql(f'SELECT count(*) FROM {k} WHERE "end" < "start" '
                   'OR "start" IS NULL OR "end" IS NULL').fetchall()[0][0]
     if bad:
