@@ -467,7 +467,8 @@ def test_single_post_period_is_r_no_nuisance_test(seed, hybrid):
 
 
 def test_truncated_normal_quantile_in_the_tails():
-    mpmath = pytest.importorskip("mpmath")
+    import mpmath  # a test dependency (pyproject's test extra)
+
     from cohort.did._arp import _truncnorm_ppf
 
     lo = np.array([-np.inf, 3.0, 8.0, -2.0])
