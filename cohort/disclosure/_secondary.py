@@ -36,8 +36,8 @@ from scipy.optimize import linprog
 
 from cohort.exceptions import CohortError, DisclosureError
 
-__all__ = ["Structure", "TableSpec", "attacker_intervals", "build_structure", "protect",
-           "required_width", "with_complements"]
+__all__ = ["Structure", "TableSpec", "attacker_intervals", "build_structure", "combine",
+           "protect", "required_width", "with_complements"]
 
 Hierarchy = Mapping[Hashable, Sequence[Hashable]]
 TotalsSpec = Mapping[str, "Hashable | Hierarchy"]
@@ -76,6 +76,12 @@ class Structure:
     table_dims: tuple[tuple[str, ...], ...]
     zero_atoms: np.ndarray  # bool per atom: known to be zero (left-out combinations)
     relations: tuple[np.ndarray, ...] = ()  # cells: a total first, then its parts
+    #: relations between cells that do not share atoms (cells of different tables or
+    #: columns): each is a constraint ``total = sum(parts)`` of the attacker's LP too
+    equalities: tuple[np.ndarray, ...] = ()
+    #: per equality, +1 for the cells of its left side and -1 for the right; by
+    #: default the first cell is the left side (a total and its parts)
+    equality_signs: tuple[np.ndarray, ...] = ()
 
 
 def _children_map(spec: Hashable | Hierarchy) -> tuple[Hashable | None, dict[Hashable, list]]:
@@ -225,6 +231,49 @@ def with_complements(structure: Structure) -> Structure:
     )
 
 
+def combine(structures: Sequence[Structure], equalities: Sequence[Sequence[int]] = (),
+            signs: Sequence[Sequence[int]] | None = None) -> Structure:
+    """One structure of several, side by side, with ``equalities`` between their cells.
+
+    The atoms and cells of ``structures[k]`` follow those of the structures
+    before it; ``equalities`` are lists of cell indices of the result, by default
+    a total first (``total = sum(parts)``), or with ``signs`` (+1 left, -1 right)
+    two sums that are equal: the relations between tables and columns of a
+    release that no shared atom expresses.
+    """
+    atom_off = np.cumsum([0, *[s.n_atoms for s in structures]])
+    cell_off = np.cumsum([0, *[len(s.cell_atoms) for s in structures]])
+    table_off = np.cumsum([0, *[len(s.table_dims) for s in structures]])
+    eqs = tuple(np.asarray(e, dtype=np.int64) for e in equalities)
+    if signs is None:
+        sg = tuple(np.r_[1.0, -np.ones(len(e) - 1)] for e in eqs)
+    else:
+        sg = tuple(np.asarray(x, dtype=float) for x in signs)
+    return Structure(
+        n_atoms=int(atom_off[-1]),
+        cell_atoms=tuple(a + atom_off[k] for k, s in enumerate(structures)
+                         for a in s.cell_atoms),
+        cell_table=np.concatenate([s.cell_table + table_off[k]
+                                   for k, s in enumerate(structures)]).astype(np.int64)
+        if structures else np.zeros(0, np.int64),
+        cell_keys=tuple(k for s in structures for k in s.cell_keys),
+        table_dims=tuple(d for s in structures for d in s.table_dims),
+        zero_atoms=np.concatenate([s.zero_atoms for s in structures])
+        if structures else np.zeros(0, bool),
+        relations=(*(r + cell_off[k] for k, s in enumerate(structures) for r in s.relations),
+                   *eqs),
+        equalities=(*(e + cell_off[k] for k, s in enumerate(structures)
+                      for e in s.equalities), *eqs),
+        equality_signs=(*(x for s in structures for x in _signs(s)), *sg),
+    )
+
+
+def _signs(structure: Structure) -> tuple[np.ndarray, ...]:
+    if structure.equality_signs:
+        return structure.equality_signs
+    return tuple(np.r_[1.0, -np.ones(len(e) - 1)] for e in structure.equalities)
+
+
 def _relations(spec: TableSpec, offset: int) -> list[np.ndarray]:
     """The additive relations of one table: ``[total, part, part, ...]`` cell indices."""
     keys = [tuple(k) for k in spec.keys.itertuples(index=False, name=None)]
@@ -263,6 +312,20 @@ def _matrix(structure: Structure, rows: np.ndarray) -> sparse.csr_matrix:
     )
 
 
+def _equality_matrix(structure: Structure) -> sparse.csr_matrix:
+    """Rows ``atoms(total) - sum(atoms(parts)) = 0``, one per equality."""
+    rows, cols, vals = [], [], []
+    for i, (eq, sg) in enumerate(zip(structure.equalities, _signs(structure), strict=True)):
+        for cell, sign in zip(eq, sg, strict=True):
+            a = structure.cell_atoms[cell]
+            rows.append(np.full(len(a), i))
+            cols.append(a)
+            vals.append(np.full(len(a), sign))
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(structure.equalities), structure.n_atoms))
+
+
 def attacker_intervals(
     structure: Structure,
     values: np.ndarray,
@@ -285,20 +348,24 @@ def attacker_intervals(
     hidden = np.flatnonzero(floor)
     a_eq = _matrix(structure, published)
     b_eq = values[published].astype(float)
+    if structure.equalities:
+        a_eq = sparse.vstack([a_eq, _equality_matrix(structure)]).tocsr()
+        b_eq = np.concatenate([b_eq, np.zeros(len(structure.equalities))])
     a_ub = -_matrix(structure, hidden)
     b_ub = -np.ones(len(hidden))
     bounds = np.zeros((structure.n_atoms, 2))
     bounds[:, 1] = np.where(structure.zero_atoms, 0.0, np.inf)
     lo = np.empty(len(cells))
     hi = np.empty(len(cells))
+    has_eq = a_eq.shape[0] > 0
     for i, c in enumerate(cells):
         obj = np.zeros(structure.n_atoms)
         obj[structure.cell_atoms[c]] = 1.0
         for sign, out in ((1.0, lo), (-1.0, hi)):
             res = linprog(sign * obj, A_ub=a_ub if len(hidden) else None,
                           b_ub=b_ub if len(hidden) else None,
-                          A_eq=a_eq if len(published) else None,
-                          b_eq=b_eq if len(published) else None,
+                          A_eq=a_eq if has_eq else None,
+                          b_eq=b_eq if has_eq else None,
                           bounds=bounds, method="highs")
             if res.status == 3:
                 out[i] = -sign * np.inf
@@ -356,6 +423,9 @@ def protect(
     cover = np.zeros(structure.n_atoms, dtype=np.int64)
     for j in np.flatnonzero(~suppressed):
         cover[structure.cell_atoms[j]] += 1
+    for eq in structure.equalities:  # an equality can bound atoms no published cell covers
+        for j in eq:
+            cover[structure.cell_atoms[j]] += 1
     while pending:
         c = pending[0]
         atoms = structure.cell_atoms[c]
@@ -376,8 +446,11 @@ def protect(
         is_open = np.zeros(n, dtype=bool)
         is_open[open_] = True
         rels = [r for r in structure.relations if c in r]
+        # (an unseen cell that is not small -- a complement -- may be revealed)
+        guarded = suppressed & ~(unseen & ~primary)
         lonely = [r for r in rels if suppressed[r].sum() == 1] or [
-            r for r in structure.relations if suppressed[r].sum() == 1]
+            r for r in structure.relations
+            if suppressed[r].sum() == 1 and guarded[r].any()]
         chosen = lonely or rels
         best = [int(j) for r in chosen for j in r[1:] if is_open[j]]
         best = best or [int(r[0]) for r in chosen if is_open[r[0]]]
