@@ -11,6 +11,17 @@ from __future__ import annotations
 from cohort.disclosure.check import Finding, ReleaseCheck, check_release
 from cohort.disclosure.logfilter import PidScrubFilter, install_log_filter
 from cohort.disclosure.models import km_release, suppress_model_output
+from cohort.disclosure.policy import (
+    CellRef,
+    Counts,
+    Curve,
+    ModelOutput,
+    Policy,
+    Relation,
+    RestsOn,
+    RiskTableRef,
+    same_cells,
+)
 from cohort.disclosure.pseudonymise import (
     PSEUDONYM_HEX,
     PseudonymiseReport,
@@ -29,12 +40,23 @@ from cohort.disclosure.rules import (
     round_counts,
     suppress_counts,
 )
+from cohort.disclosure.whole import ReleaseSystem
 
 __all__ = [
     "MANIFEST",
+    "CellRef",
+    "Counts",
+    "Curve",
+    "ModelOutput",
+    "Policy",
+    "Relation",
+    "RestsOn",
+    "RiskTableRef",
+    "same_cells",
     "PSEUDONYM_HEX",
     "DisclosureSettings",
     "Finding",
+    "ReleaseSystem",
     "PidScrubFilter",
     "PseudonymiseReport",
     "Release",

@@ -31,7 +31,7 @@ def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
 
 def suppress_model_output(
     result: pd.DataFrame,
-    support: pd.DataFrame,
+    support: pd.DataFrame | None,
     *,
     threshold: int = 5,
     persons: str = "n_persons",
@@ -39,6 +39,8 @@ def suppress_model_output(
     on: Sequence[str] | None = None,
     additive: Sequence[str] | None = None,
     table: str = "model",
+    withhold: np.ndarray | None = None,
+    complement: bool = True,
 ) -> SuppressionResult:
     """Blank model estimates that rest on a cell with fewer than ``threshold``.
 
@@ -49,8 +51,12 @@ def suppress_model_output(
     support
         One row per cell the model rests on (group x period), with the number of
         persons and, optionally, of events. It is checked, never released.
+        ``None`` when the output rests only on count cells of the release that
+        are checked by other means (``withhold``).
     threshold
-        A cell passes when its persons (and events) are ``>= threshold``.
+        A cell passes when its persons, and where events are counted its
+        events and (``complement``) its non-events (persons - events), are
+        ``>= threshold``: a binary outcome can be coded either way round.
     persons, events
         Columns of ``support``; ``events=None`` checks persons only.
     on
@@ -66,13 +72,21 @@ def suppress_model_output(
         (rule ``additive_secondary``).
     table
         The table's name in the log.
+    complement
+        Check the non-events too (default); ``False`` for time-to-event models,
+        whose non-events are censorings the output does not give back.
+    withhold
+        Rows to blank for reasons outside the support (one bool per row of
+        ``result``), logged as rule ``rests_on_suppressed``: the release found
+        them to be exact functions of a suppressed cell. ``additive`` counts
+        them as blanked.
 
     Returns
     -------
     SuppressionResult
         ``frame``: the result with every column except ``term`` and ``on`` set
-        to missing in failing rows; ``log``: rows blanked per column, rule
-        ``model_support``.
+        to missing in failing rows; ``log``: rows blanked per column, rules
+        ``model_support``, ``rests_on_suppressed`` and ``additive_secondary``.
 
     Examples
     --------
@@ -84,11 +98,22 @@ def suppress_model_output(
     """
     check_int_range("threshold", threshold, low=2)
     on = list(on or [])
-    _need(support, [persons, *([events] if events else []), *on], "support")
+    if support is None:  # rests only on cells of the release: nothing else to check
+        support = pd.DataFrame({persons: [2 * threshold],
+                                **({events: [threshold]} if events else {})})
+        on_support: list[str] = []
+    else:
+        on_support = on
+    _need(support, [persons, *([events] if events else []), *on_support], "support")
     _need(result, on, "result")
     ok = support[persons].to_numpy(dtype=float) >= threshold
     if events:
-        ok &= support[events].to_numpy(dtype=float) >= threshold
+        ev = support[events].to_numpy(dtype=float)
+        ok &= ev >= threshold
+        if complement:
+            ok &= support[persons].to_numpy(dtype=float) - ev >= threshold
+    on_all = on
+    on = on_support
     if on:
         cells = support[on].copy()
         cells["_ok"] = ok
@@ -103,6 +128,11 @@ def suppress_model_output(
         passed = np.full(len(result), bool(ok.all()))
     out = result.copy().reset_index(drop=True)
     blank = ~passed
+    held = np.zeros(len(result), dtype=bool)
+    if withhold is not None:
+        held = np.asarray(withhold, dtype=bool) & passed
+        blank = blank | held
+    on = on_all
     entries = []
     n_secondary = 0
     if additive:
@@ -110,12 +140,18 @@ def suppress_model_output(
         if not set(additive) <= set(on):
             msg = f"additive keys {additive} must be among the keys on={on}"
             raise DisclosureError(msg)
-        cells = support[on].copy()
-        cells["_n"] = support[persons].to_numpy(dtype=float)
+        n = support[persons].to_numpy(dtype=float)
         if events:
-            cells["_n"] = np.minimum(cells["_n"], support[events].to_numpy(dtype=float))
-        least = cells.groupby(on, sort=False, dropna=False)["_n"].min().reset_index()
-        size = result[on].merge(least, on=on, how="left")["_n"].fillna(np.inf).to_numpy()
+            ev = support[events].to_numpy(dtype=float)
+            n = np.minimum(np.minimum(n, ev), n - ev) if complement else np.minimum(n, ev)
+        if on_support:
+            cells = support[on_support].copy()
+            cells["_n"] = n
+            least = cells.groupby(on_support, sort=False, dropna=False)["_n"].min().reset_index()
+            size = result[on_support].merge(least, on=on_support, how="left")["_n"].fillna(
+                np.inf).to_numpy()
+        else:
+            size = np.zeros(len(result))
         groups = result[additive].astype(str).agg("\x1f".join, axis=1).to_numpy()
         for g in pd.unique(groups):
             rows = np.flatnonzero(groups == g)
@@ -135,7 +171,11 @@ def suppress_model_output(
                 s = s.astype("object")
             s[blank] = pd.NA
             out[col] = s
-            entries.append((table, col, "model_support", int(blank.sum()) - n_secondary))
+            n_support = int(blank.sum()) - n_secondary - int(held.sum())
+            if n_support:
+                entries.append((table, col, "model_support", n_support))
+            if held.any():
+                entries.append((table, col, "rests_on_suppressed", int(held.sum())))
             if n_secondary:
                 entries.append((table, col, "additive_secondary", n_secondary))
     return SuppressionResult(frame=out, log=SuppressionLog(tuple(entries)))

@@ -18,23 +18,26 @@ import re
 import shutil
 import sys
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cohort._params import check_literal
 from cohort.disclosure._cpr import is_pid_name
 from cohort.disclosure.check import scan_file
 from cohort.disclosure.models import km_release, suppress_model_output
+from cohort.disclosure.policy import Counts, Curve, ModelOutput, Policy
 from cohort.disclosure.rules import (
     DisclosureSettings,
     SuppressionLog,
     round_counts,
     suppress_counts,
 )
+from cohort.disclosure.whole import ReleaseSystem
 from cohort.exceptions import DisclosureError, DisclosureWarning, UserError
 
 __all__ = ["MANIFEST", "Release", "sha256_file"]
@@ -163,6 +166,8 @@ class Release:
         self._figures: dict[str, dict[str, Any]] = {}
         self._texts: dict[str, dict[str, Any]] = {}
         self._linked: dict[str, list[tuple[pd.DataFrame, list[str], dict]]] = {}
+        self._declared: dict[str, dict[str, Any]] = {}
+        self._system = ReleaseSystem(self.settings.threshold)
 
     # ----------------------------------------------------------- lifecycle
     def __enter__(self) -> Release:
@@ -189,6 +194,8 @@ class Release:
             shutil.rmtree(tmp, ignore_errors=True)
             return
         try:
+            if self.settings.enabled:
+                self._audit()
             self._write_manifest(tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -213,7 +220,8 @@ class Release:
         if not isinstance(name, str) or not _NAME.match(name):
             msg = f"output name must be letters, digits, '_' or '-'; got {name!r}"
             raise UserError(msg)
-        if name in self._tables or name in self._figures or name in taken:
+        if (name in self._tables or name in self._figures or name in self._declared
+                or name in taken):
             msg = f"the release already has an output named {name!r}"
             raise UserError(msg)
 
@@ -222,126 +230,56 @@ class Release:
         self,
         name: str,
         df: pd.DataFrame,
-        *,
-        kind: str = "counts",
-        count_cols: Sequence[str] = (),
-        by: Sequence[str] | None = None,
-        totals: Mapping[str, Hashable | Mapping[Hashable, Sequence[Hashable]]] | None = None,
-        shares: Mapping[str, tuple[str, str]] | None = None,
-        values: Mapping[str, str] | None = None,
-        population: str | None = None,
-        support: pd.DataFrame | None = None,
-        persons: str = "n_persons",
-        events: str | None = None,
-        on: Sequence[str] | None = None,
-        separate: Sequence[str] = (),
-        additive: Sequence[str] | None = None,
+        policy: Policy | None = None,
+        **legacy: Any,
     ) -> pd.DataFrame:
         """Apply disclosure control to a table and write it as CSV and Parquet.
 
-        ``kind="counts"``: every column must be declared -- a dimension (``by``),
-        a count (``count_cols``), a share (``shares``) or a statistic over a
-        count (``values``); see :func:`~cohort.disclosure.suppress_counts`.
-        Tables with the same ``population`` tag are protected together: a cell
-        suppressed here cannot be recovered with the cells of earlier tables of
-        the tag (same count column, the same persons counted).
-        ``kind="model"``: a tidy table checked against ``support`` (persons and
-        events per cell), see :func:`~cohort.disclosure.suppress_model_output`;
-        ``additive`` names the keys of rows whose estimates add up to a published
-        total (the parts of a decomposition), so that no single blank can be
-        recovered by subtraction.
-        ``kind="km"``: a Kaplan-Meier curve, see :func:`~cohort.disclosure.km_release`.
+        ``policy`` says what the table is (:mod:`cohort.disclosure.policy`):
 
+        - :class:`~cohort.disclosure.Counts`: every column must be declared -- a
+          dimension (``by``), a count, a share or a statistic over a count; see
+          :func:`~cohort.disclosure.suppress_counts`. Its ``relations`` to other
+          tables and its ``identities`` join the whole-release check: a cell
+          suppressed anywhere in the release stays protected against everything
+          the release publishes, and cells of this table are suppressed further
+          until it is.
+        - :class:`~cohort.disclosure.ModelOutput`: a tidy table checked against
+          its ``support`` (persons, events and non-events per cell) and withheld
+          row by row where it ``rests_on`` a suppressed cell of the release.
+        - :class:`~cohort.disclosure.Curve`: a Kaplan-Meier curve, see
+          :func:`~cohort.disclosure.km_release`, cut where its risk table hides a
+          cell.
+
+        The older keyword form (``kind="counts"|"model"|"km"`` with the
+        policy's fields as keywords) is still accepted and means the same.
         Returns the table as released.
         """
         tmp = self._require_open()
         self._check_name(name, self._texts)
-        check_literal("kind", kind, _KINDS)
+        policy = _as_policy(name, policy, legacy)
         if not isinstance(df, pd.DataFrame):
             msg = f"table {name!r} must be a pandas DataFrame"
             raise UserError(msg)
-        bad = [str(c) for c in df.columns if is_pid_name(str(c))]
-        if bad:
-            msg = f"table {name!r} has columns named like person ids: {bad}; they never leave"
-            raise DisclosureError(msg)
-        s = self.settings
+        _refuse_pid_columns(name, df)
         log = SuppressionLog()
-        link = None
-        if kind == "counts":
-            count_cols = list(count_cols)
-            if not count_cols:
-                msg = f"table {name!r}: declare its count columns (count_cols=[...])"
-                raise DisclosureError(msg)
-            declared = {*count_cols, *(shares or {}), *(values or {})}
-            both = [str(c) for c in (by or []) if c in declared]
-            if both:
-                msg = f"table {name!r}: columns {both} are declared as dimensions and as values"
-                raise DisclosureError(msg)
-            if by is None:
-                by = [c for c in df.columns if c not in declared]
-                numeric = [str(c) for c in by if pd.api.types.is_numeric_dtype(df[c])]
-                if numeric:
-                    msg = (f"table {name!r}: numeric columns {numeric} are not declared; "
-                           "pass them as count_cols, shares, values or by")
-                    raise DisclosureError(msg)
-            undeclared = [str(c) for c in df.columns if c not in declared and c not in by]
-            if undeclared:
-                msg = (f"table {name!r}: columns {undeclared} are not declared; pass them as "
-                       "count_cols, shares, values or by")
-                raise DisclosureError(msg)
-            by = list(by)
-            if s.enabled:
-                key = population or ""
-                linked = []
-                if population is not None:
-                    linked = list(self._linked.get(key, []))
-                res = suppress_counts(df, count_cols=count_cols, threshold=s.threshold, by=by,
-                                      totals=totals, shares=shares, values=values, table=name,
-                                      linked=[(ldf, lby, ltot) for ldf, lby, ltot in linked],
-                                      separate=separate)
-                out = res.frame
-                log = res.log
-                if population is not None:
-                    link = (key, (out[[*by, *count_cols]].copy(), by, dict(totals or {})))
-                out = round_counts(out, count_cols=count_cols, rounding=s.rounding,
-                                   base=s.rounding_base, shares=shares)
-            else:
-                out = df.copy()
-        elif kind == "model":
-            extra = [str(c) for c in df.columns if c not in _TIDY and c not in (on or [])]
-            if extra:
-                msg = (f"model table {name!r}: columns {extra} are not tidy columns "
-                       f"{list(_TIDY)} or keys (on)")
-                raise DisclosureError(msg)
-            if support is None:
-                msg = (f"model table {name!r}: pass support= (persons and events per cell "
-                       "the model rests on)")
-                raise DisclosureError(msg)
-            if s.enabled:
-                res = suppress_model_output(df, support, threshold=s.threshold, persons=persons,
-                                            events=events, on=on, additive=additive,
-                                            table=name)
-                out = res.frame
-                log = res.log
-            else:
-                out = df.copy()
-            by = ["term", *(on or [])] if "term" in df.columns else list(on or [])
+        if isinstance(policy, Counts):
+            out, by, log = self._counts(name, df, policy, written=True)
+            kind = "counts"
+        elif isinstance(policy, ModelOutput):
+            out, by, log = self._model(name, df, policy)
+            kind = "model"
         else:
-            if s.enabled:
-                keep = [c for c in ("conf_low", "conf_high") if c in df.columns]
-                res = km_release(df, threshold=s.threshold, keep=keep, table=name)
-                out = res.frame
-                log = res.log
-            else:
-                out = df.copy()
-            by = []  # a curve keeps its time order
+            out, log = self._curve(name, df, policy)
+            by, kind = [], "km"  # a curve keeps its time order
         out = _sorted(out, by)
         files = [f"{name}.csv", f"{name}.parquet"]
         out.to_csv(tmp / files[0], index=False, lineterminator="\n", na_rep="")
-        if s.enabled:
+        if self.settings.enabled:
             # the checker's other rules as a last line of defence: ids as dimension
             # values, CPR numbers in labels, person-level or min/max columns
-            found = [f for f in scan_file(tmp / files[0], name=files[0], threshold=s.threshold)
+            found = [f for f in scan_file(tmp / files[0], name=files[0],
+                                          threshold=self.settings.threshold)
                      if f.rule != "small_count"]
             if found:
                 (tmp / files[0]).unlink()
@@ -350,13 +288,131 @@ class Release:
                 raise DisclosureError(msg)
         _write_parquet(out, tmp / files[1])
         self._log = self._log + log
-        if link is not None:
-            self._linked.setdefault(link[0], []).append(link[1])
+        count_cols = list(policy.count_cols) if isinstance(policy, Counts) else []
         self._tables[name] = {"kind": kind, "rows": len(out),
                               "columns": [str(c) for c in out.columns], "files": files,
-                              "count_cols": [str(c) for c in count_cols] if kind == "counts"
-                              else [], "population": population}
+                              "count_cols": count_cols,
+                              "population": getattr(policy, "population", None),
+                              "relations": len(getattr(policy, "relations", ()))}
         return out
+
+    def declare_counts(self, name: str, df: pd.DataFrame, policy: Counts) -> pd.DataFrame:
+        """Counts that are not written but that model outputs of the release reveal.
+
+        A decomposition term is a ratio of counts; with its published
+        denominators it gives those counts back. Declaring them makes the
+        whole-release check protect them as if published (with their relations
+        to written tables), and lets a :class:`~cohort.disclosure.RestsOn` of a
+        model output name them: a term resting on a suppressed declared cell is
+        withheld. Nothing is written; the manifest lists the name and its rows.
+        Returns the counts as the release treats them (suppressed cells missing).
+        """
+        self._require_open()
+        self._check_name(name, self._texts)
+        if name in self._declared:
+            msg = f"the release already declares counts named {name!r}"
+            raise UserError(msg)
+        if not isinstance(policy, Counts):
+            msg = f"declared counts {name!r} need a Counts policy"
+            raise UserError(msg)
+        _refuse_pid_columns(name, df)
+        out, _, log = self._counts(name, df, policy, written=False)
+        self._log = self._log + log
+        self._declared[name] = {"rows": len(out), "count_cols": list(policy.count_cols),
+                                "relations": len(policy.relations)}
+        return out
+
+    def _counts(self, name: str, df: pd.DataFrame, policy: Counts, *, written: bool
+                ) -> tuple[pd.DataFrame, list[str], SuppressionLog]:
+        count_cols = list(policy.count_cols)
+        shares, values = dict(policy.shares), dict(policy.values)
+        declared = {*count_cols, *shares, *values}
+        by = policy.by
+        both = [str(c) for c in (by or []) if c in declared]
+        if both:
+            msg = f"table {name!r}: columns {both} are declared as dimensions and as values"
+            raise DisclosureError(msg)
+        if by is None:
+            by = [c for c in df.columns if c not in declared]
+            numeric = [str(c) for c in by if pd.api.types.is_numeric_dtype(df[c])]
+            if numeric:
+                msg = (f"table {name!r}: numeric columns {numeric} are not declared; "
+                       "pass them as count_cols, shares, values or by")
+                raise DisclosureError(msg)
+        undeclared = [str(c) for c in df.columns if c not in declared and c not in by]
+        if undeclared:
+            msg = (f"table {name!r}: columns {undeclared} are not declared; pass them as "
+                   "count_cols, shares, values or by")
+            raise DisclosureError(msg)
+        by = list(by)
+        s = self.settings
+        if not s.enabled:
+            return df.copy(), by, SuppressionLog()
+        linked = list(self._linked.get(policy.population, [])) if policy.population else []
+        res = suppress_counts(df, count_cols=count_cols, threshold=s.threshold, by=by,
+                              totals=policy.totals, shares=shares, values=values, table=name,
+                              linked=linked, separate=policy.separate)
+        out, log = res.frame, res.log
+        masks = {c: out[c].isna().to_numpy() for c in count_cols}
+        final = self._system.add(name, df.reset_index(drop=True), policy, by, masks,
+                                 written=written)
+        shown = {c: masks[c] & ~final[c] for c in count_cols}
+        if any(m.any() for m in shown.values()):
+            # earlier tables publish these cells already: showing them hides nothing
+            out, fewer = _show(out, df.reset_index(drop=True), shown, shares, values,
+                               table=name)
+            log = log + fewer
+        extra = {c: final[c] & ~masks[c] for c in count_cols}
+        if any(m.any() for m in extra.values()):
+            out, more = _hide(out, extra, shares, values, table=name)
+            log = log + more
+        if policy.population is not None:
+            self._linked.setdefault(policy.population, []).append(
+                (out[[*by, *count_cols]].copy(), by, dict(policy.totals)))
+        out = round_counts(out, count_cols=count_cols, rounding=s.rounding,
+                           base=s.rounding_base, shares=shares)
+        return out, by, log
+
+    def _model(self, name: str, df: pd.DataFrame, policy: ModelOutput
+               ) -> tuple[pd.DataFrame, list[str], SuppressionLog]:
+        on = list(policy.on)
+        extra = [str(c) for c in df.columns if c not in _TIDY and c not in on]
+        if extra:
+            msg = (f"model table {name!r}: columns {extra} are not tidy columns "
+                   f"{list(_TIDY)} or keys (on)")
+            raise DisclosureError(msg)
+        by = ["term", *[c for c in on if c != "term"]] if "term" in df.columns else on
+        if not self.settings.enabled:
+            return df.copy(), by, SuppressionLog()
+        df = df.reset_index(drop=True)
+        held = self._system.rests_on_suppressed(policy.rests_on, df, on)
+        res = suppress_model_output(df, policy.support, threshold=self.settings.threshold,
+                                    persons=policy.persons, events=policy.events, on=on,
+                                    additive=policy.additive, table=name, withhold=held,
+                                    complement=policy.complement)
+        return res.frame, by, res.log
+
+    def _curve(self, name: str, df: pd.DataFrame, policy: Curve
+               ) -> tuple[pd.DataFrame, SuppressionLog]:
+        if not self.settings.enabled:
+            return df.copy(), SuppressionLog()
+        keep = [c for c in policy.keep if c in df.columns]
+        res = km_release(df, threshold=self.settings.threshold, keep=keep, table=name)
+        out, log = res.frame, res.log
+        if policy.risk_table is not None:
+            first = self._system.first_hidden_time(policy.risk_table)
+            if first is not None:
+                grid = self._system.times(policy.risk_table)
+                before = grid[grid < first]
+                # released up to the last time of the risk table at which every cell
+                # is published: later steps would narrow the hidden cells
+                keep_rows = (out["time"].to_numpy(dtype=float) <= before.max()
+                             if len(before) else np.zeros(len(out), bool))
+                cut = int((~keep_rows).sum())
+                out = out[keep_rows].reset_index(drop=True)
+                if cut:
+                    log = log + SuppressionLog(((name, "estimate", "curve_risk_table", cut),))
+        return out, log
 
     # ------------------------------------------------------------- figures
     def write_figure(self, name: str, fig: Any, *, table: str) -> list[str]:
@@ -423,6 +479,32 @@ class Release:
         return filename
 
     # ------------------------------------------------------------ manifest
+    def _audit(self) -> None:
+        """The whole release, checked once more as one system before it is written."""
+        found = self._system.audit()
+        if found:
+            tables = sorted({u.table for u in found})
+            msg = (f"the whole-release check found {len(found)} suppressed cells that the "
+                   f"release would narrow too far (tables {tables}); nothing was written. "
+                   "This is a defect in the disclosure layer: please report it.")
+            raise DisclosureError(msg)
+
+    def whole_release_summary(self) -> dict[str, Any]:
+        """What the whole-release check did: counts of cells and outputs, never values."""
+        entries = self._log.entries
+        rows_held: dict[str, int] = {}  # one entry per blanked column: the rows are the most
+        for t, _, r, n in entries:
+            if r == "rests_on_suppressed":
+                rows_held[t] = max(rows_held.get(t, 0), n)
+        return {
+            "relations": len(self._system.relations),
+            "declared_counts": sorted(self._declared),
+            "cells_suppressed_further": sum(n for _, _, r, n in entries
+                                            if r == "release_secondary"),
+            "model_rows_withheld": sum(rows_held.values()),
+            "curve_rows_cut": sum(n for _, _, r, n in entries if r == "curve_risk_table"),
+        }
+
     @property
     def suppression(self) -> SuppressionLog:
         """What has been suppressed so far."""
@@ -442,6 +524,8 @@ class Release:
                            "disabled": not self.settings.enabled},
             "suppression": self._log.to_records(),
             "tables": self._tables,
+            "declared_counts": self._declared,
+            "whole_release": self.whole_release_summary() if self.settings.enabled else None,
             "figures": self._figures,
             "texts": sorted(self._texts),
             "inputs": _hash_inputs(self._inputs),
@@ -456,6 +540,109 @@ class Release:
         }
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
         (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8", newline="\n")
+
+
+_LEGACY = {
+    "counts": ("count_cols", "by", "totals", "shares", "values", "population", "separate"),
+    "model": ("support", "persons", "events", "on", "additive"),
+    "km": (),
+}
+
+
+def _as_policy(name: str, policy: Policy | None, legacy: Mapping[str, Any]) -> Policy:
+    """The policy, or one built from the older keyword form."""
+    if policy is not None:
+        if legacy:
+            msg = f"table {name!r}: pass a policy or keywords, not both"
+            raise UserError(msg)
+        if not isinstance(policy, Counts | ModelOutput | Curve):
+            msg = (f"table {name!r}: policy must be Counts, ModelOutput or Curve; got "
+                   f"{type(policy).__name__}")
+            raise UserError(msg)
+        return policy
+    kw = dict(legacy)
+    kind = kw.pop("kind", "counts")
+    check_literal("kind", kind, _KINDS)
+    unknown = sorted(set(kw) - set(_LEGACY[kind]))
+    if unknown:
+        msg = f"table {name!r}: keywords {unknown} do not apply to kind={kind!r}"
+        raise UserError(msg)
+    if kind == "counts":
+        if not kw.get("count_cols"):
+            msg = f"table {name!r}: declare its count columns (count_cols=[...])"
+            raise DisclosureError(msg)
+        return Counts(**kw)
+    if kind == "model":
+        if kw.get("support") is None:
+            msg = (f"model table {name!r}: pass support= (persons and events per cell "
+                   "the model rests on)")
+            raise DisclosureError(msg)
+        return ModelOutput(**kw)
+    return Curve()
+
+
+def _refuse_pid_columns(name: str, df: pd.DataFrame) -> None:
+    bad = [str(c) for c in getattr(df, "columns", []) if is_pid_name(str(c))]
+    if bad:
+        msg = f"table {name!r} has columns named like person ids: {bad}; they never leave"
+        raise DisclosureError(msg)
+
+
+def _hide(out: pd.DataFrame, extra: Mapping[str, np.ndarray], shares: Mapping[str, tuple],
+          values: Mapping[str, str], *, table: str) -> tuple[pd.DataFrame, SuppressionLog]:
+    """Suppress further cells (and the shares and statistics that use them)."""
+    out = out.copy()
+    entries = []
+    for col, m in extra.items():
+        if m.any():
+            out.loc[m, col] = pd.NA
+            entries.append((table, col, "release_secondary", int(m.sum())))
+    hidden = {c: out[c].isna().to_numpy() for c in extra}
+    for share, (num, den) in shares.items():
+        s = out[share].astype("Float64")
+        m = (hidden[num] | hidden[den]) & s.notna().to_numpy()
+        if m.any():
+            s[m] = pd.NA
+            out[share] = s
+            entries.append((table, share, "share", int(m.sum())))
+    for vcol, ccol in values.items():
+        s = out[vcol]
+        m = hidden[ccol] & s.notna().to_numpy()
+        if m.any():
+            s = s.astype("Float64") if pd.api.types.is_numeric_dtype(s) else s.astype("object")
+            s[m] = pd.NA
+            out[vcol] = s
+            entries.append((table, vcol, "value", int(m.sum())))
+    return out, SuppressionLog(tuple(entries))
+
+
+def _show(out: pd.DataFrame, true: pd.DataFrame, shown: Mapping[str, np.ndarray],
+          shares: Mapping[str, tuple], values: Mapping[str, str], *, table: str
+          ) -> tuple[pd.DataFrame, SuppressionLog]:
+    """Publish cells the release publishes elsewhere, with their shares and statistics."""
+    out = out.copy()
+    entries = []
+    for col, m in shown.items():
+        if m.any():
+            out.loc[m, col] = true.loc[m, col].to_numpy()
+            entries.append((table, col, "secondary", -int(m.sum())))
+    hidden = {c: out[c].isna().to_numpy() for c in shown}
+    for share, (num, den) in shares.items():
+        back = (shown[num] | shown[den]) & ~hidden[num] & ~hidden[den]
+        if back.any():
+            s = out[share].astype("Float64")
+            s[back] = true.loc[back, share].to_numpy()
+            out[share] = s
+            entries.append((table, share, "share", -int(back.sum())))
+    for vcol, ccol in values.items():
+        back = shown[ccol] & ~hidden[ccol]
+        if back.any():
+            s = out[vcol]
+            s = s.astype("Float64") if pd.api.types.is_numeric_dtype(s) else s.astype("object")
+            s[back] = true.loc[back, vcol].to_numpy()
+            out[vcol] = s
+            entries.append((table, vcol, "value", -int(back.sum())))
+    return out, SuppressionLog(tuple(entries))
 
 
 def _alive(pid: int) -> bool:
