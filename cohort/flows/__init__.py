@@ -10,7 +10,7 @@ research environment; the aggregate tables (:func:`yearly`, :func:`od_matrix`,
 before they leave.
 """
 
-from cohort.flows._decompose import COMPONENTS, decompose, decomposition_long
+from cohort.flows._decompose import COMPONENTS, ENTRANTS, LEAVERS, decompose, decomposition_long
 from cohort.flows._moves import moves
 from cohort.flows._od import od_matrix, od_pivot
 from cohort.flows._retention import retention_cox, retention_data, retention_km
@@ -19,6 +19,8 @@ from cohort.flows._yearly import yearly
 
 __all__ = [
     "COMPONENTS",
+    "ENTRANTS",
+    "LEAVERS",
     "RESOURCE_STATUSES",
     "ResourceDefinition",
     "decompose",

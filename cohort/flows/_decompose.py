@@ -50,13 +50,15 @@ from cohort.flows._population import residents_sql
 from cohort.flows._status import ResourceDefinition
 from cohort.flows._yearly import check_years
 
-__all__ = ["COMPONENTS", "decompose", "decomposition_long"]
+__all__ = ["COMPONENTS", "ENTRANTS", "LEAVERS", "decompose", "decomposition_long"]
 
 #: The parts of the change, in the order tables and figures show them.
 COMPONENTS = ("in_moves", "out_moves", "status_change", "ageing_in", "ageing_out", "births",
               "deaths")
-_ENTRANTS = ("in_moves", "ageing_in", "births")
-_LEAVERS = ("out_moves", "ageing_out", "deaths")
+#: The classes of adults who enter (resident adults at the end, not at the start) and
+#: leave (at the start, not at the end).
+ENTRANTS = ("in_moves", "ageing_in", "births")
+LEAVERS = ("out_moves", "ageing_out", "deaths")
 
 
 def _classes_sql(extract: Extract, area: str | Unit, ys: tuple[int, ...],
@@ -173,17 +175,17 @@ def _contributions(counts: pd.DataFrame, ys: tuple[int, ...]) -> pd.DataFrame:
     The table from per-year class counts (year, class, persons, strong0, strong1,
     gained, lost).
     """
-    classes = ("stayer", *_ENTRANTS, *_LEAVERS)
+    classes = ("stayer", *ENTRANTS, *LEAVERS)
     idx = pd.MultiIndex.from_product([list(ys), list(classes)], names=["year", "class"])
     c = counts.set_index(["year", "class"]).reindex(idx, fill_value=0).astype("int64")
     rows = []
     for y in ys:
         k = c.loc[y]
         stay = k.loc["stayer"]
-        n0 = int(stay["persons"] + sum(k.loc[x, "persons"] for x in _LEAVERS))
-        r0 = int(stay["strong0"] + sum(k.loc[x, "strong0"] for x in _LEAVERS))
-        n1 = int(stay["persons"] + sum(k.loc[x, "persons"] for x in _ENTRANTS))
-        r1 = int(stay["strong1"] + sum(k.loc[x, "strong1"] for x in _ENTRANTS))
+        n0 = int(stay["persons"] + sum(k.loc[x, "persons"] for x in LEAVERS))
+        r0 = int(stay["strong0"] + sum(k.loc[x, "strong0"] for x in LEAVERS))
+        n1 = int(stay["persons"] + sum(k.loc[x, "persons"] for x in ENTRANTS))
+        r1 = int(stay["strong1"] + sum(k.loc[x, "strong1"] for x in ENTRANTS))
         row: dict[str, float | int] = {"year": y, "adults_start": n0, "strong_start": r0,
                                        "adults_end": n1, "strong_end": r1}
         if n0 == 0 or n1 == 0:
@@ -195,11 +197,11 @@ def _contributions(counts: pd.DataFrame, ys: tuple[int, ...]) -> pd.DataFrame:
         s0 = r0 / n0
         row["share_start"], row["share_end"] = s0, r1 / n1
         row["change"] = r1 / n1 - s0
-        for x in _ENTRANTS:
+        for x in ENTRANTS:
             n, r = int(k.loc[x, "persons"]), int(k.loc[x, "strong1"])
             row[x], row[f"{x}_strong"] = n, r
             row[f"contribution_{x}"] = (r - s0 * n) / n1
-        for x in _LEAVERS:
+        for x in LEAVERS:
             n, r = int(k.loc[x, "persons"]), int(k.loc[x, "strong0"])
             row[x], row[f"{x}_strong"] = n, r
             row[f"contribution_{x}"] = -(r - s0 * n) / n1 + 0.0  # no negative zeros
@@ -211,7 +213,7 @@ def _contributions(counts: pd.DataFrame, ys: tuple[int, ...]) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     cols = ["year", "adults_start", "strong_start", "share_start", "adults_end", "strong_end",
             "share_end", "change", "stayers", "status_gained", "status_lost"]
-    for x in (*_ENTRANTS, *_LEAVERS):
+    for x in (*ENTRANTS, *LEAVERS):
         cols += [x, f"{x}_strong"]
     cols += [f"contribution_{x}" for x in COMPONENTS]
     return out[cols].reset_index(drop=True)

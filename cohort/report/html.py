@@ -85,8 +85,13 @@ def render_report(
     report: Any,
     sections: Sequence[Mapping[str, Any]],
     suppression: Any = None,
+    whole_release: Mapping[str, Any] | None = None,
 ) -> str:
-    """The report as HTML text."""
+    """The report as HTML text.
+
+    ``whole_release``: what the whole-release check did (counts only, from
+    :meth:`~cohort.disclosure.Release.whole_release_summary`).
+    """
     u = spec.units
     title = _esc(spec.name)
     parts = [
@@ -143,6 +148,18 @@ def render_report(
         "released tables. manifest.json records the inputs' hashes, the versions, the "
         "settings and what was suppressed.</p>"
     )
+    if whole_release:
+        w = whole_release
+        parts.append(
+            "<p>The release is checked as one system of published numbers: a suppressed "
+            "cell must stay protected against every table, margin, share and model output "
+            "of the release together. Relations between tables checked: "
+            f"{w['relations']:,}. Further cells suppressed for them: "
+            f"{w['cells_suppressed_further']:,}. Rows of model output withheld because "
+            "they are exact functions of a suppressed cell (shown blank): "
+            f"{w['model_rows_withheld']:,}. Rows of curves cut where their risk table "
+            f"hides a cell: {w['curve_rows_cut']:,}. See docs/disclosure.md.</p>"
+        )
     parts.append("</section>")
     # For the browser test and for readers: after load, the page records how many
     # figures rendered and how many tables it holds (no network, no data).

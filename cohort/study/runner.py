@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 import cohort
-from cohort.disclosure import Release, sha256_file
+from cohort.disclosure import Counts, Release, sha256_file
 from cohort.exceptions import DataQualityWarning, StudyFileError
-from cohort.study.analyses import ANALYSES, Context, TableOutput
+from cohort.study.analyses import ANALYSES, Context
 from cohort.study.spec import StudySpec
 
 __all__ = ["RunResult", "run_study"]
@@ -140,10 +140,11 @@ def run_study(
             seed=spec.seed,
         ) as rel:
             val = _validation_table(report)
-            rel.write_table("validation", val, count_cols=["rows_read", "rows_accepted",
-                                                            "rows_quarantined"], by=["table"])
-            written_tables.append("validation")
             ctx = Context(extract=ex, spec=spec)
+            ctx.released["validation"] = rel.write_table("validation", val, Counts(
+                count_cols=_VALIDATION[1:], by=_VALIDATION[:1],
+                identities={"rows_read": ("rows_accepted", "rows_quarantined")}))
+            written_tables.append("validation")
             names = [k for k in ANALYSES if k in spec.analyses]
             for i, key in enumerate(names, start=1):
                 analysis = ANALYSES[key]
@@ -163,8 +164,11 @@ def run_study(
                            "description": analysis.description, "outputs": []}
                 released_here: dict[str, pd.DataFrame] = {}
                 for o in outputs:
-                    released = _write(rel, o)
-                    released_here[o.name] = released
+                    if not o.written:
+                        rel.declare_counts(o.name, o.data, o.policy)
+                        continue
+                    released = rel.write_table(o.name, o.data, o.policy)
+                    released_here[o.name] = ctx.released[o.name] = released
                     written_tables.append(o.name)
                     entry = {"name": o.name, "title": o.title, "caption": o.caption,
                              "table": released, "figure": None}
@@ -179,7 +183,9 @@ def run_study(
                 sections.append(section)
             say("writing the report")
             html = render_report(spec=spec, report=report, sections=sections,
-                                 suppression=rel.suppression)
+                                 suppression=rel.suppression,
+                                 whole_release=rel.whole_release_summary()
+                                 if spec.disclosure.enabled else None)
             rel.write_text("report.html", html)
     return RunResult(
         release=out,
@@ -190,8 +196,7 @@ def run_study(
     )
 
 
-def _write(rel: Release, o: TableOutput) -> pd.DataFrame:
-    return rel.write_table(o.name, o.data, **dict(o.release))
+_VALIDATION = ["table", "rows_read", "rows_accepted", "rows_quarantined"]
 
 
 def _validation_table(report) -> pd.DataFrame:

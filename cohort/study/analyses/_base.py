@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from cohort.disclosure import Policy
 from cohort.exceptions import StudyFileError
 
 __all__ = ["Analysis", "Context", "Param", "TableOutput"]
@@ -38,7 +39,14 @@ class Param:
 
 @dataclass(frozen=True)
 class TableOutput:
-    """A table to release, how to release it, and the figure drawn from it.
+    """A table to release, its release policy, and the figure drawn from it.
+
+    ``policy`` says what the table is (:class:`~cohort.disclosure.Counts`,
+    :class:`~cohort.disclosure.ModelOutput` or :class:`~cohort.disclosure.Curve`),
+    with its relations to the other tables of the release. ``written=False``
+    declares counts that are not written but that model outputs of the release
+    reveal (see :meth:`~cohort.disclosure.Release.declare_counts`); they have no
+    title in the report and no figure.
 
     ``figure(released, released_so_far)`` gets the released table and every table
     of the same analysis released before it (by name), so a figure can combine
@@ -48,18 +56,24 @@ class TableOutput:
     name: str
     title: str
     data: pd.DataFrame
-    release: Mapping[str, Any]
+    policy: Policy
     figure: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], Any] | None = None
     caption: str = ""
+    written: bool = True
 
 
 @dataclass(frozen=True)
 class Context:
-    """What an analysis gets to work with."""
+    """What an analysis gets to work with.
+
+    ``released`` holds the tables the release has written so far, by name (as
+    released): an analysis declares relations to them.
+    """
 
     extract: Any
     spec: Any
     notes: list[str] = field(default_factory=list)
+    released: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 class Analysis:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from cohort.disclosure import CellRef, Counts, ModelOutput, Relation, RestsOn
 from cohort.exceptions import DataError, StudyFileError
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
 
@@ -207,23 +208,26 @@ class DiD(Analysis):
     ) -> list[TableOutput]:
         u = ctx.spec.units
         g = params["first_treated_exam_year"]
-        support = tables["support"]
+        panel = tables["panel"]
 
         def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
             return _plot_panel(released, target=u.target, first=g)
 
-        model_release = {"kind": "model", "support": support, "persons": "n_persons"}
+        # every estimate is an exact function of the panel's cells (a regression on
+        # area and exam-year dummies is one on the cell means): an estimate resting
+        # on a suppressed cell would give it back, and is withheld
+        on_panel = ModelOutput(rests_on=(RestsOn("did_panel"),))
+        events = pd.concat([tables["event_study"], _band_row(tables["event_study_band"])],
+                           ignore_index=True)
+        youth_cells = tables["youth_support_cells"].assign(
+            share=lambda d: d["n_events"] / d["n_persons"].where(d["n_persons"] > 0))
         return [
             TableOutput(
                 "did_panel",
                 "Enrolled 15 months after 9th grade, by baseline estate",
-                tables["panel"],
-                {
-                    "count_cols": ["children", "enrolled"],
-                    "by": ["area", "exam_year"],
-                    "shares": {"share": ("enrolled", "children")},
-                    "separate": ["exam_year"],
-                },
+                panel,
+                Counts(count_cols=("children", "enrolled"), by=("area", "exam_year"),
+                       shares={"share": ("enrolled", "children")}, separate=("exam_year",)),
                 figure=figure,
                 caption="Children by the estate they lived in three years before their exam "
                 "(intention to treat); the vertical line marks the first treated exam year.",
@@ -232,7 +236,7 @@ class DiD(Analysis):
                 "did_twfe",
                 "Two-way fixed effects estimate (children)",
                 tables["twfe"],
-                model_release,
+                on_panel,
                 caption="Effect on the probability of being enrolled (share scale). "
                 "Its standard error treats children as independent and is shown for "
                 "reference only; see the one-treated-area inference below.",
@@ -241,7 +245,7 @@ class DiD(Analysis):
                 "did_one_treated",
                 "Inference with one treated estate",
                 tables["one_treated"],
-                model_release,
+                on_panel,
                 caption="Randomization inference: the estate's estimate against the "
                 "placebo estimates of the comparison estates (exact p-value); "
                 "Conley-Taber: interval from the comparison estates' residuals.",
@@ -250,8 +254,7 @@ class DiD(Analysis):
                 "did_honest",
                 "Sensitivity to violations of parallel trends (Honest DiD)",
                 tables["honest"],
-                {"kind": "model", "support": _keyed(support, tables["honest"], "mbar"),
-                 "persons": "n_persons", "on": ["mbar"]},
+                ModelOutput(on=("mbar",), rests_on=(RestsOn("did_panel"),)),
                 figure=lambda released, _o: _plot_honest(released),
                 caption="The average effect over the treated exam years when the "
                 "post-intervention trend may differ from the comparison estates' by up to M "
@@ -265,8 +268,8 @@ class DiD(Analysis):
                 "did_dose",
                 "Dose-response: effect by years in the estate after the start",
                 tables["dose"],
-                {"kind": "model", "support": tables["dose_support"], "persons": "n_persons",
-                 "on": ["dose_years"]},
+                ModelOutput(support=tables["dose_support"], persons="n_persons",
+                            on=("dose_years",), rests_on=(RestsOn("did_panel"),)),
                 figure=lambda released, _o: _plot_dose(released),
                 caption="The estate's children by the years of childhood they would live in "
                 "the estate after the intervention began, up to the end of 9th grade, if they "
@@ -276,11 +279,17 @@ class DiD(Analysis):
                 "SEs, for reference only with one treated estate.",
             ),
             TableOutput(
+                "did_youth_support_cells", "", youth_cells,
+                Counts(count_cols=("n_persons", "n_events"), by=("area", "year"),
+                       shares={"share": ("n_events", "n_persons")}, separate=("year",),
+                       relations=_youth_relations(youth_cells, ctx, u)),
+                written=False,
+            ),
+            TableOutput(
                 "did_youth_support",
                 "Youth public support (18-29 years, 1 January), estate against comparison",
                 tables["youth_support"],
-                {"kind": "model", "support": tables["youth_support_cells"],
-                 "persons": "n_persons", "events": "n_events"},
+                ModelOutput(rests_on=(RestsOn("did_youth_support_cells"),)),
                 caption="Share of 18-29-year-olds living in the area on 1 January who are on "
                 "public support, by area and year (a repeated cross-section of residents, so "
                 "it also moves with who moves in and out). Two-way fixed effects on the "
@@ -290,18 +299,74 @@ class DiD(Analysis):
             TableOutput(
                 "did_event_study",
                 "Event study by exam year",
-                tables["event_study"],
-                model_release,
+                events,
+                ModelOutput(on=("term",), rests_on=(
+                    RestsOn("did_panel", cells=_event_cells(events, panel, u.target, g)),)),
                 figure=lambda released, _o: _plot_event_study(
-                    released, first=g, crit=float(tables["event_study_band"]["crit"].iloc[0]),
-                    strategy=params["strategy_exam_year"]),
+                    released, first=g, strategy=params["strategy_exam_year"]),
                 caption="Coefficients relative to the last exam year before the "
                 "intervention, with pointwise 95 % confidence intervals and a simultaneous "
-                "(sup-t) 95 % band over all exam years (children-level robust); the "
+                "(sup-t) 95 % band over all exam years (children-level robust; its critical "
+                "value is the row sup_t_critical); the "
                 "pre-period coefficients test parallel trends. Dashed lines mark the first "
                 "exam year after the social master plan (2016) and after the strategy.",
             ),
         ]
+
+
+_BAND = "sup_t_critical"
+
+
+def _band_row(band: pd.DataFrame) -> pd.DataFrame:
+    """The sup-t critical value as a row of the event-study table (it rests on every cell)."""
+    return pd.DataFrame({"term": [_BAND], "estimate": [float(band["crit"].iloc[0])]})
+
+
+def _event_cells(events: pd.DataFrame, panel: pd.DataFrame, target: str, first: int
+                 ) -> pd.DataFrame:
+    """The panel cells each event-study row is a function of.
+
+    With a dummy for every event time but the reference, the estate's cell of an
+    exam year enters only its own coefficient (and, through the estate's fixed
+    effect, every one via the reference year); the comparison estates' cells
+    enter every coefficient through the exam-year effects. The band's critical
+    value rests on all cells.
+    """
+    years = sorted(set(panel["exam_year"]))
+    coef_years = {first + int(t.removeprefix("e=")) for t in events["term"] if t != _BAND}
+    ref = [y for y in years if y not in coef_years and y < first]
+    comparison = panel.loc[panel["area"] != target, ["area", "exam_year"]]
+    rows = []
+    for term in events["term"]:
+        if term == _BAND:
+            own = panel[["area", "exam_year"]]
+        else:
+            y = first + int(term.removeprefix("e="))
+            own = pd.concat([comparison, pd.DataFrame({"area": target,
+                                                       "exam_year": [y, *ref[-1:]]})])
+        rows.append(own.assign(term=term))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _youth_relations(cells: pd.DataFrame, ctx: Context, u) -> tuple[Relation, ...]:
+    """The estate's youth-support cells are those of the indicators series, if released."""
+    series = ctx.released.get("indicators_series")
+    if series is None:
+        return ()
+    mine = series[(series["unit"] == u.target_unit)
+                  & (series["indicator"] == "youth_public_support")]
+    periods = dict(zip(mine["year"], mine["period"], strict=True))
+    out = []
+    for y in cells.loc[cells["area"] == u.target, "year"]:
+        if y not in periods:
+            continue
+        key = {"year": y, "unit": u.target_unit, "indicator": "youth_public_support",
+               "period": periods[y]}
+        for mine_col, theirs in (("n_persons", "denominator"), ("n_events", "numerator")):
+            out.append(Relation(CellRef("did_youth_support_cells",
+                                        {"area": u.target, "year": y}, mine_col),
+                                [CellRef("indicators_series", key, theirs)]))
+    return tuple(out)
 
 
 def _dose_tables(kids, edges, support, tidy_cols):
@@ -364,11 +429,6 @@ def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame | None:
         "estimate": est, "lb": t["lb"], "ub": t["ub"],
         "conf_low": t["conf_low"], "conf_high": t["conf_high"],
     })
-
-
-def _keyed(support: pd.DataFrame, table: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Every row of ``table`` rests on every support cell: the cells repeated per key."""
-    return pd.concat([support.assign(**{key: k}) for k in table[key]], ignore_index=True)
 
 
 def _plot_honest(released: pd.DataFrame):
@@ -443,10 +503,12 @@ def _one(result: Any, method: str) -> dict[str, Any]:
     return row
 
 
-def _plot_event_study(released: pd.DataFrame, *, first: int, crit: float, strategy: int):
+def _plot_event_study(released: pd.DataFrame, *, first: int, strategy: int):
     import matplotlib.pyplot as plt
 
-    d = released.copy()
+    band = released.loc[released["term"] == _BAND, "estimate"].astype(float)
+    crit = float(band.iloc[0]) if len(band) and band.notna().all() else float("nan")
+    d = released[released["term"] != _BAND].copy()
     cols = ["estimate", "std_error", "conf_low", "conf_high"]
     d[cols] = d[cols].astype(float)  # suppressed cells are NaN: not drawn
     d["e"] = d["term"].str.removeprefix("e=").astype(int)

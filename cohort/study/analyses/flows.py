@@ -10,6 +10,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cohort.disclosure import (
+    CellRef,
+    Counts,
+    Curve,
+    ModelOutput,
+    Relation,
+    RestsOn,
+    same_cells,
+)
+from cohort.flows import ENTRANTS, LEAVERS
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
 
 __all__ = ["Flows"]
@@ -74,6 +84,7 @@ class Flows(Analysis):
             "status": _ints(status, ["population", "births", "deaths", "in_moves", "out_moves"]),
             "counterpart": _ints(counterpart, ["in_moves", "out_moves"]),
             "od": od[od["moves"] > 0].reset_index(drop=True),
+            "od_units": _od_units(ctx, u),
         }
         # the decomposition needs 1 January of the next year inside the data
         end = ctx.extract.extract_end
@@ -114,98 +125,223 @@ class Flows(Analysis):
         def sankey(released: pd.DataFrame, _o: Mapping[str, pd.DataFrame]):
             return _plot_sankey(released, area=target)
 
-        return [
+        status, counterpart, od = tables["status"], tables["counterpart"], tables["od"]
+        years = set(status["year"])
+        periods = {f"{a}-{b}": range(a, b + 1) for a, b in params["od_periods"]
+                   if set(range(a, b + 1)) <= years}
+        od_rel = _od_relations(od, tables["od_units"], target, periods)
+        outputs = [
             TableOutput(
                 "flows_by_status", "Population, births, deaths and moves by resource status",
-                tables["status"],
-                {"count_cols": ["population", "births", "deaths", "in_moves", "out_moves"],
-                 "by": ["year", "group"],
-                 "totals": {"group": {"all": _STATUSES}}, "separate": ["year"]},
+                status,
+                Counts(count_cols=("population", "births", "deaths", "in_moves", "out_moves"),
+                       by=("year", "group"), totals={"group": {"all": _STATUSES}},
+                       separate=("year",)),
                 figure=flows_figure,
                 caption="Moves per 1,000 residents of each group on 1 January; resource "
                 "status at the move. Suppressed cells are not drawn.",
             ),
             TableOutput(
                 "flows_by_origin", "In-moves by origin and out-moves by destination",
-                tables["counterpart"],
-                {"count_cols": ["in_moves", "out_moves"], "by": ["year", "group"],
-                 "totals": {"group": {"all": _COUNTERPARTS}}, "separate": ["year"]},
+                counterpart,
+                Counts(count_cols=("in_moves", "out_moves"), by=("year", "group"),
+                       totals={"group": {"all": _COUNTERPARTS}}, separate=("year",),
+                       # its 'all' rows are those of flows_by_status
+                       relations=same_cells(counterpart[counterpart["group"] == "all"],
+                                            table="flows_by_origin", other="flows_by_status",
+                                            keys=["year", "group"],
+                                            columns=["in_moves", "out_moves"])),
             ),
             TableOutput(
-                "flows_od", "Origin-destination matrix of moves", tables["od"],
-                {"count_cols": ["moves"], "by": ["period", "origin", "destination"],
-                 "separate": ["period"]},
+                "flows_od", "Origin-destination matrix of moves", od,
+                Counts(count_cols=("moves",), by=("period", "origin", "destination"),
+                       separate=("period",), relations=od_rel),
                 figure=sankey,
                 caption="Moves into and out of the estate between the study's units: origins "
                 "of in-moves on the left, destinations of out-moves on the right, band widths "
                 "proportional to moves; suppressed cells are not drawn.",
             ),
-            *([TableOutput(
-                "flows_decomposition",
-                "Change in the share of resource-strong adults, and where it came from",
-                tables["decomposition"],
-                {"kind": "model", "support": tables["decomposition_support"],
-                 "persons": "n_persons", "on": ["year", "term"], "additive": ["year"]},
-                figure=lambda released, _o: _plot_decomposition(released),
-                caption="The change from 1 January to 1 January of the next year in the "
-                "estate's share of resource-strong adults (25-64), in percentage points "
-                "(term 'change'), split exactly into the parts that add up to it. A part "
-                "resting on fewer persons than the threshold is blanked, and then one more "
-                "part of that year, so it cannot be recovered from the total.",
-            )] if "decomposition" in tables else []),
-            *([TableOutput(
+        ]
+        if "decomposition" in tables:
+            outputs += _decomposition_outputs(tables, years)
+        if "retention_cox" in tables:
+            outputs.append(TableOutput(
                 "retention_cox", "Retention: hazard ratio of moving out (Cox)",
                 tables["retention_cox"],
-                {"kind": "model", "support": tables["retention_cox_support"],
-                 "persons": "n_persons", "events": "n_events"},
+                ModelOutput(support=tables["retention_cox_support"], persons="n_persons",
+                            events="n_events", complement=False),
                 caption="Hazard ratio of moving out of the estate, resource-strong against "
                 "not resource-strong adults at the in-move (Cox; episodes of one person "
                 "clustered).",
-            )] if "retention_cox" in tables else []),
+            ))
+        outputs += [
             TableOutput("retention_not_resource_strong", "Retention: not resource-strong",
-                        tables["retention_not_resource_strong"], {"kind": "km"}),
+                        tables["retention_not_resource_strong"], Curve()),
             TableOutput("retention_resource_strong", "Retention: resource-strong",
-                        tables["retention_resource_strong"], {"kind": "km"},
+                        tables["retention_resource_strong"], Curve(),
                         figure=retention_figure,
                         caption="Share of in-movers still living in the estate by years since "
                         "they moved in, by resource status at the in-move (Kaplan-Meier; "
                         "censored at death and the end of the data)."),
         ]
+        return outputs
+
+
+def _od_units(ctx: Context, u) -> pd.DataFrame:
+    """Which counterpart of the target each unit of the OD matrix is (definitions §4)."""
+    from cohort.flows._od import _q
+
+    muns = ctx.extract.con.execute(
+        f"SELECT DISTINCT municipality FROM addresses WHERE area = {_q(u.target)}").df()
+    inside = set(ctx.extract.con.execute(
+        "SELECT DISTINCT area FROM addresses WHERE municipality IN (SELECT * FROM muns) "
+        "AND area IS NOT NULL").df()["area"]) if len(muns) else set()
+    rows = [{"unit": "rest_of_municipality", "counterpart": "same_municipality"},
+            {"unit": "rest_of_region", "counterpart": "other_municipality"},
+            {"unit": "rest_of_country", "counterpart": "other_municipality"},
+            {"unit": "abroad", "counterpart": "abroad"}]
+    rows += [{"unit": c, "counterpart": "same_municipality" if c in inside
+              else "other_municipality"} for c in u.comparison]
+    return pd.DataFrame(rows)
+
+
+def _od_relations(od: pd.DataFrame, units: pd.DataFrame, target: str,
+                  periods: Mapping[str, range]) -> tuple[Relation, ...]:
+    """A period's moves of the estate in the OD matrix are the sum of its yearly moves.
+
+    Per period fully inside the yearly tables: moves out to (and in from) each
+    counterpart are those of flows_by_origin over the years, deaths and births
+    those of flows_by_status. A cell the matrix leaves out is a zero and not
+    written, so the relation sums only the cells it has.
+    """
+    out = []
+    have = {tuple(r) for r in od[["period", "origin", "destination"]].itertuples(
+        index=False, name=None)}
+    sides = [("out_moves", "destination"), ("in_moves", "origin")]
+    groups = units.groupby("counterpart", sort=False)["unit"].apply(list).to_dict()
+    for period, years in periods.items():
+        for col, side in sides:
+            def cells(others: list[str], period: str = period, side: str = side) -> list:
+                keys = [(period, target, o) if side == "destination" else (period, o, target)
+                        for o in others]
+                return [CellRef("flows_od", {"period": k[0], "origin": k[1],
+                                             "destination": k[2]}, "moves")
+                        for k in keys if k in have]
+            for group, members in groups.items():
+                yearly = [CellRef("flows_by_origin", {"year": y, "group": group}, col)
+                          for y in years]
+                out.append((yearly, cells(members)))
+            extra, own = ("deaths", "death") if side == "destination" else ("births", "birth")
+            out.append(([CellRef("flows_by_status", {"year": y, "group": "all"}, extra)
+                         for y in years], cells([own])))
+    return tuple(Relation(left, right) for left, right in out if right)
+
+
+def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int]
+                           ) -> list[TableOutput]:
+    """The decomposition's terms, with the counts they reveal declared first.
+
+    A term ``(r - S0 n) / N1`` with its published ``S0`` and ``N1`` gives its
+    class's persons ``n`` and resource-strong ``r`` back (they are whole
+    numbers), so the classes are declared as counts of the release, related to
+    the population on 1 January in flows_by_status: a blanked class stays
+    protected against every other term and table, and a term resting on a hidden
+    class is withheld.
+    """
+    classes, status = tables["decomposition_classes"], tables["decomposition_status"]
+    rels = []
+    for y in sorted(set(classes["year"])):
+        cls = lambda c, col, y=y: CellRef("flows_decomposition_classes",  # noqa: E731
+                                          {"year": y, "class": c}, col)
+        for col in ("persons", "strong"):
+            rels.append(Relation(cls("start", col), [cls(c, col) for c in
+                                                     ("stayers_start", *LEAVERS)]))
+            rels.append(Relation(cls("end", col), [cls(c, col) for c in
+                                                   ("stayers_end", *ENTRANTS)]))
+        rels.append(Relation(cls("stayers_start", "persons"), [cls("stayers_end", "persons")]))
+        st = lambda d, y=y: CellRef("flows_decomposition_status",  # noqa: E731
+                                    {"year": y, "direction": d}, "persons")
+        # strong stayers at the end = at the start + gained - lost
+        rels.append(Relation([cls("stayers_end", "strong"), st("lost")],
+                             [cls("stayers_start", "strong"), st("gained")]))
+        for end, yy in (("start", y), ("end", y + 1)):
+            if yy not in years:
+                continue
+            fbs = lambda g, yy=yy: CellRef("flows_by_status",  # noqa: E731
+                                           {"year": yy, "group": g}, "population")
+            rels.append(Relation(cls(end, "persons"), [fbs("resource_strong"),
+                                                       fbs("not_resource_strong")]))
+            rels.append(Relation(cls(end, "strong"), [fbs("resource_strong")]))
+    terms = tables["decomposition"]
+    rests = []
+    for r in terms[["year", "term"]].itertuples(index=False):
+        if r.term == "change":
+            own = ["start", "end"]
+        elif r.term == "status_change":
+            own = ["end"]
+        else:
+            own = [r.term, "start", "end"]
+        rests += [{"year": r.year, "term": r.term, "class": c} for c in own]
+    on_status = pd.DataFrame([{"year": y, "term": "status_change", "direction": d}
+                              for y in sorted(set(classes["year"]))
+                              for d in ("gained", "lost")])
+    share = Counts(count_cols=("persons", "strong"), by=("year", "class"),
+                   shares={"share": ("strong", "persons")}, separate=("year",),
+                   relations=tuple(rels))
+    return [
+        TableOutput("flows_decomposition_classes", "", classes, share, written=False),
+        TableOutput("flows_decomposition_status", "", status,
+                    Counts(count_cols=("persons",), by=("year", "direction"),
+                           separate=("year",)), written=False),
+        TableOutput(
+            "flows_decomposition",
+            "Change in the share of resource-strong adults, and where it came from",
+            terms,
+            ModelOutput(on=("year", "term"), rests_on=(
+                RestsOn("flows_decomposition_classes", cells=pd.DataFrame(rests)),
+                RestsOn("flows_decomposition_status", cells=on_status))),
+            figure=lambda released, _o: _plot_decomposition(released),
+            caption="The change from 1 January to 1 January of the next year in the "
+            "estate's share of resource-strong adults (25-64), in percentage points "
+            "(term 'change'), split exactly into the parts that add up to it. A part "
+            "that would give away fewer persons than the threshold, or with the other "
+            "parts and tables a part that does, is blanked.",
+        ),
+    ]
 
 
 def _decomposition(d: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The decomposition in percentage points, and the persons each part rests on.
+    """The decomposition in percentage points, and the counts its terms rest on.
 
-    A part rests on its class's persons, the resource-strong among them and the
-    rest (a class of 3 in-movers tells their status mix); the change on the
-    adults and resource-strong adults at both ends; the stayers' status change
-    on those who gained and those who lost it. ``n_persons`` is the smallest of
-    these counts that is not zero (zero persons is no person's value).
+    ``decomposition_classes``: per year the adults and resource-strong adults on
+    1 January (``start``) and a year later (``end``), the stayers at both ends,
+    and each class of entrants and leavers; ``decomposition_status``: the
+    stayers who gained and who lost the status.
     """
     from cohort.flows import COMPONENTS
 
-    def smallest(*counts) -> int:
-        pos = [int(c) for c in counts if int(c) >= 1]
-        return min(pos) if pos else 10**9
-
-    rows, support = [], []
+    rows, classes, status = [], [], []
     for r in d.itertuples(index=False):
         year = int(r.year)
         for comp in COMPONENTS:
             rows.append({"year": year, "term": comp,
                          "estimate": 100 * float(getattr(r, f"contribution_{comp}"))})
-            if comp == "status_change":
-                n = smallest(r.status_gained, r.status_lost)
-            else:
-                total, strong = getattr(r, comp), getattr(r, f"{comp}_strong")
-                n = smallest(total, strong, total - strong)
-            support.append({"year": year, "term": comp, "n_persons": n})
         rows.append({"year": year, "term": "change", "estimate": 100 * float(r.change)})
-        support.append({"year": year, "term": "change", "n_persons": smallest(
-            r.adults_start, r.strong_start, r.adults_start - r.strong_start,
-            r.adults_end, r.strong_end, r.adults_end - r.strong_end)})
-    return {"decomposition": pd.DataFrame(rows),
-            "decomposition_support": pd.DataFrame(support)}
+        strong_leavers = sum(int(getattr(r, f"{c}_strong")) for c in LEAVERS)
+        strong_entrants = sum(int(getattr(r, f"{c}_strong")) for c in ENTRANTS)
+        counts = {"start": (r.adults_start, r.strong_start), "end": (r.adults_end, r.strong_end),
+                  "stayers_start": (r.stayers, r.strong_start - strong_leavers),
+                  "stayers_end": (r.stayers, r.strong_end - strong_entrants)}
+        counts |= {c: (getattr(r, c), getattr(r, f"{c}_strong")) for c in (*ENTRANTS,
+                                                                              *LEAVERS)}
+        for c, (n, k) in counts.items():
+            classes.append({"year": year, "class": c, "persons": int(n), "strong": int(k)})
+        status += [{"year": year, "direction": "gained", "persons": int(r.status_gained)},
+                   {"year": year, "direction": "lost", "persons": int(r.status_lost)}]
+    cls = pd.DataFrame(classes)
+    cls["share"] = cls["strong"] / cls["persons"].where(cls["persons"] > 0)
+    return {"decomposition": pd.DataFrame(rows), "decomposition_classes": cls,
+            "decomposition_status": pd.DataFrame(status)}
 
 
 def _plot_decomposition(released: pd.DataFrame):

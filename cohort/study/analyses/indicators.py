@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
+from cohort.disclosure import CellRef, Counts, Relation
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
 
 __all__ = ["Indicators", "VulnerableArea"]
@@ -58,19 +60,30 @@ class Indicators(Analysis):
         # published as its own unit and declared as such, so secondary suppression
         # sees that any two of the three give the third.
         rest = _rest_label(u)
-        release = {
-            "count_cols": ["numerator", "denominator"],
-            "by": ["year", "unit", "indicator", "period"],
-            "shares": {"share": ("numerator", "denominator")},
-            "totals": {"unit": {u.municipality_unit: [u.target_unit, rest]}},
-            "separate": ["year", "indicator", "period"],
-        }
+        counts = Counts(
+            count_cols=("numerator", "denominator"),
+            by=("year", "unit", "indicator", "period"),
+            shares={"share": ("numerator", "denominator")},
+            totals={"unit": {u.municipality_unit: [u.target_unit, rest]}},
+            separate=("year", "indicator", "period"),
+        )
+        # the strategy's table repeats cells of the series: the same cells, so a
+        # cell hidden in one stays hidden in the other
+        keys = ["indicator", "period", "unit"]
+        same = tuple(
+            Relation(CellRef("strategy_table", dict(zip(keys, row[:3], strict=True)), col),
+                     [CellRef("indicators_series",
+                              {**dict(zip(keys, row[:3], strict=True)), "year": row[3]}, col)])
+            for row in table[[*keys, "year"]].itertuples(index=False, name=None)
+            for col in ("numerator", "denominator")
+        )
+        table = table.drop(columns="year")
         return [
             TableOutput(
                 "indicators_series",
                 "Indicators of social balance, year by year",
                 series,
-                release,
+                counts,
                 figure=figure,
                 caption="Share of the population in each indicator's numerator; suppressed "
                 "cells are not drawn. Open markers: the strategy's published values.",
@@ -79,8 +92,8 @@ class Indicators(Analysis):
                 "strategy_table",
                 "The strategy's table: the estate next to its municipality",
                 table,
-                {**release, "by": ["indicator", "period", "unit"],
-                 "separate": ["indicator", "period"]},
+                replace(counts, by=tuple(keys), separate=("indicator", "period"),
+                        relations=same),
                 caption="The layout of the strategy's indicator table, from the registers.",
             ),
         ]
@@ -113,7 +126,8 @@ def _strategy_table(series: pd.DataFrame, year: int) -> pd.DataFrame:
     """
     support = series["indicator"].str.endswith("public_support")
     want = series["year"].where(support, series["year"] + 1) == year
-    out = series.loc[want, ["indicator", "period", "unit", "numerator", "denominator", "share"]]
+    out = series.loc[want, ["indicator", "period", "unit", "numerator", "denominator", "share",
+                            "year"]]
     return out.reset_index(drop=True)
 
 
@@ -164,8 +178,8 @@ class VulnerableArea(Analysis):
                 "vulnerable_area_status",
                 "Vulnerable housing area: residents, criteria met and classification",
                 status.reset_index(drop=True),
-                {"count_cols": ["residents"], "by": ["area", "list_year", "municipality"],
-                 "values": {"criteria_met": "residents", "vulnerable": "residents"}},
+                Counts(count_cols=("residents",), by=("area", "list_year", "municipality"),
+                       values={"criteria_met": "residents", "vulnerable": "residents"}),
                 caption="An area is vulnerable with at least 1,000 residents on 31 December "
                 "of the year before the list year and at least two of the four criteria met.",
             ),
@@ -174,8 +188,8 @@ class VulnerableArea(Analysis):
                 "Criteria based on shares of residents",
                 shares[[*keys, "numerator", "denominator", "missing", *verdict]]
                 .astype({"numerator": "int64"}).reset_index(drop=True),
-                {"count_cols": ["numerator", "denominator", "missing"],
-                 "by": [*keys, "reference_source"], "values": tie},
+                Counts(count_cols=("numerator", "denominator", "missing"),
+                       by=(*keys, "reference_source"), values=tie),
                 caption="value: the area's share; reference: the national share (convictions); "
                 "cutoff: the value above which the criterion is met.",
             ),
@@ -183,8 +197,8 @@ class VulnerableArea(Analysis):
                 "vulnerable_area_income",
                 "Low-income criterion: mean gross income against the region",
                 income[[*keys, "denominator", "missing", *verdict]].reset_index(drop=True),
-                {"count_cols": ["denominator", "missing"], "by": [*keys, "reference_source"],
-                 "values": tie},
+                Counts(count_cols=("denominator", "missing"), by=(*keys, "reference_source"),
+                       values=tie),
                 caption="value: the area's mean gross income (DKK) of 15-64-year-olds not in "
                 "education; reference: the region's mean; met when value < cutoff.",
             ),

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cohort.disclosure import CellRef, Counts, Curve, ModelOutput, Relation, RiskTableRef
 from cohort.exceptions import StudyFileError
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
 
@@ -109,63 +110,120 @@ class Survival(Analysis):
 
         support = tables["cox_support"]
         model = tables["cox"]
+        flow, groups, exits = tables["flow"], tables["flow_groups"], tables["exits"]
+        risk = tables["risk_table"]
+        curve = {g: Curve(risk_table=RiskTableRef("risk_table", time="months",
+                                                  where={"group": g}))
+                 for g in ("exposed", "comparison")}
         return [
             TableOutput(
                 "survival_flow",
                 "Flow of exclusions",
-                tables["flow"],
-                {"count_cols": ["n", "excluded"], "by": ["criterion"]},
+                flow,
+                Counts(count_cols=("n", "excluded"), by=("criterion",),
+                       relations=_flow_relations(flow)),
                 caption="From everyone in the extract to the analysed cohort.",
             ),
             TableOutput(
                 "survival_flow_groups",
                 "Flow of exclusions by group",
-                tables["flow_groups"],
-                {"count_cols": ["exposed", "comparison", "neither"], "by": ["criterion"]},
+                groups,
+                Counts(count_cols=("exposed", "comparison", "neither"), by=("criterion",),
+                       relations=_group_relations(groups)),
             ),
             TableOutput(
                 "survival_exits",
                 "How follow-up ended, per group",
-                tables["exits"],
-                {"count_cols": ["n"], "by": ["group", "exit"]},
+                exits,
+                Counts(count_cols=("n",), by=("group", "exit"),
+                       relations=_exit_relations(exits, groups)),
+            ),
+            TableOutput(
+                "risk_table",
+                "Risk table",
+                risk,
+                Counts(count_cols=("at_risk", "events", "censored"), by=("group", "months"),
+                       separate=("months",), relations=_risk_relations(risk, exits)),
+                caption="Numbers at risk (still followed at the time), and events and "
+                "censorings before it, per group; at every time they add up to the group.",
             ),
             TableOutput(
                 "km_comparison",
                 "Kaplan-Meier curve: comparison group",
                 tables["km_comparison"],
-                {"kind": "km"},
+                curve["comparison"],
             ),
             TableOutput(
                 "km_exposed",
                 "Kaplan-Meier curve: grew up in the estate",
                 tables["km_exposed"],
-                {"kind": "km"},
+                curve["exposed"],
                 figure=figure,
                 caption="Share started in youth education by months since the end of "
                 "9th grade (1 - Kaplan-Meier), with 95 % confidence bands; steps "
-                "are shown only where at least the threshold had the event.",
-            ),
-            TableOutput(
-                "risk_table",
-                "Risk table",
-                tables["risk_table"],
-                {
-                    "count_cols": ["at_risk", "events", "censored"],
-                    "by": ["group", "months"],
-                    "separate": ["months"],
-                },
-                caption="Numbers at risk, cumulative events and censored, per group.",
+                "are shown only where at least the threshold had the event, and not past "
+                "a time at which the risk table hides a cell.",
             ),
             TableOutput(
                 "cox_model",
                 "Cox model: hazard ratios",
                 model,
-                {"kind": "model", "support": support, "persons": "n_persons", "events": "n_events"},
+                ModelOutput(support=support, persons="n_persons", events="n_events",
+                            complement=False),
                 caption="estimate: log hazard ratio; exposed compares children who "
                 "grew up in the estate with the comparison group. Standard errors "
                 "clustered on the mother.",
             ),
         ]
+
+
+def _flow_relations(flow: pd.DataFrame) -> tuple[Relation, ...]:
+    """Each step of the flow: the persons before it = the persons after it + the excluded."""
+    rows = list(flow.itertuples(index=False))
+    return tuple(
+        Relation(CellRef("survival_flow", {"criterion": prev.criterion}, "n"),
+                 [CellRef("survival_flow", {"criterion": cur.criterion}, "n"),
+                  CellRef("survival_flow", {"criterion": cur.criterion}, "excluded")])
+        for prev, cur in zip(rows, rows[1:], strict=False)
+    )
+
+
+def _group_relations(groups: pd.DataFrame) -> tuple[Relation, ...]:
+    """At each step the persons of the flow are those of the three groups."""
+    return tuple(
+        Relation(CellRef("survival_flow", {"criterion": c}, "n"),
+                 [CellRef("survival_flow_groups", {"criterion": c}, g)
+                  for g in ("exposed", "comparison", "neither")])
+        for c in groups["criterion"]
+    )
+
+
+def _exit_relations(exits: pd.DataFrame, groups: pd.DataFrame) -> tuple[Relation, ...]:
+    """The exits of a group add up to the group at the last step of the flow."""
+    last = groups["criterion"].iloc[-1]
+    return tuple(
+        Relation(CellRef("survival_flow_groups", {"criterion": last}, g),
+                 [CellRef("survival_exits", {"group": g, "exit": e}, "n")
+                  for e in exits.loc[exits["group"] == g, "exit"]])
+        for g in ("exposed", "comparison") if (exits["group"] == g).any()
+    )
+
+
+def _risk_relations(risk: pd.DataFrame, exits: pd.DataFrame) -> tuple[Relation, ...]:
+    """At risk at the start = at risk + events + censored at any later time = the exits."""
+    out = []
+    for g, part in risk.groupby("group", sort=False):
+        start = CellRef("risk_table", {"group": g, "months": int(part["months"].min())},
+                        "at_risk")
+        for m in part["months"].iloc[1:]:
+            at = {"group": g, "months": int(m)}
+            out.append(Relation(start, [CellRef("risk_table", at, c)
+                                        for c in ("at_risk", "events", "censored")]))
+        mine = exits.loc[exits["group"] == g, "exit"]
+        if len(mine):
+            out.append(Relation(start, [CellRef("survival_exits", {"group": g, "exit": e}, "n")
+                                        for e in mine]))
+    return tuple(out)
 
 
 def _risk_table(d: pd.DataFrame, step: int, horizon: int) -> pd.DataFrame:
@@ -178,8 +236,8 @@ def _risk_table(d: pd.DataFrame, step: int, horizon: int) -> pd.DataFrame:
                     "group": group,
                     "months": m,
                     "at_risk": int((g["months"] >= m).sum()),
-                    "events": int(((g["months"] <= m) & (g["event"] == 1)).sum()),
-                    "censored": int(((g["months"] <= m) & (g["event"] == 0)).sum()),
+                    "events": int(((g["months"] < m) & (g["event"] == 1)).sum()),
+                    "censored": int(((g["months"] < m) & (g["event"] == 0)).sum()),
                 }
             )
     return pd.DataFrame(rows)
