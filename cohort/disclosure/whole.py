@@ -264,6 +264,33 @@ class ReleaseSystem:
     # ------------------------------------------------------------- protect
     def _protect(self, name: str, blocks: list[_Block],
                  eqs: list[tuple[list[tuple], list[int]]]) -> None:
+        try:
+            self._protect_cells(name, blocks, eqs)
+        except DisclosureError:
+            if self.tables[name].written:
+                raise
+            # Declared counts are shown only through the outputs resting on them: when
+            # no pattern of their cells protects the release (their zeros and the
+            # tables before them pin a small cell), all of them are withheld.
+            t = self.tables[name]
+            for col in t.suppressed:
+                t.suppressed[col][:] = True
+            structure, cells, values, suppressed, unseen = self._assemble(blocks, eqs)
+            fixed = np.array([c[0] != name for c in cells])
+            public = _public(structure, suppressed | unseen, fixed, values) & ~unseen
+            for i in np.flatnonzero(public & ~fixed):  # shown elsewhere: not hidden
+                if 1 <= values[i] < self.threshold:
+                    break
+                tname, col, row = cells[i]
+                t.suppressed[col][row] = False
+            if self._unprotected(blocks, eqs):
+                msg = (f"the cells of {name!r} cannot be protected even when every output "
+                       "resting on them is withheld: the tables written before it give a "
+                       "small count away through their relations")
+                raise DisclosureError(msg) from None
+
+    def _protect_cells(self, name: str, blocks: list[_Block],
+                       eqs: list[tuple[list[tuple], list[int]]]) -> None:
         structure, cells, values, suppressed, unseen = self._assemble(blocks, eqs)
         t = self.threshold
         small = (values >= 1) & (values < t)
@@ -290,28 +317,36 @@ class ReleaseSystem:
             tname, col, row = cells[i]
             self.tables[tname].suppressed[col][row] = True
 
+    def _unprotected(self, blocks: list[_Block], eqs: list[tuple[list[tuple], list[int]]]
+                     ) -> list[Unprotected]:
+        """The small hidden cells of a part of the release an attacker narrows too far.
+
+        Small: a count of 1 .. threshold - 1, or such a complement. A larger hidden
+        cell that the release gives exactly is published in effect; it gives
+        nothing small away by itself, and the small cells are checked with it.
+        """
+        structure, cells, values, suppressed, unseen = self._assemble(blocks, eqs)
+        small = (values >= 1) & (values < self.threshold)
+        check = np.flatnonzero(suppressed & small)
+        if not len(check):
+            return []
+        lo, hi = attacker_intervals(structure, values, suppressed | unseen, check,
+                                    unseen=unseen)
+        width = required_width(self.threshold)
+        return [Unprotected(cells[i][0], cells[i][1].strip("~"), cells[i][2], float(b - a))
+                for i, a, b in zip(check, lo, hi, strict=True) if b - a < width - 1e-7]
+
     # --------------------------------------------------------------- audit
     def audit(self) -> list[Unprotected]:
         """Every suppressed cell an attacker can narrow below the width, whole release."""
         out: list[Unprotected] = []
         done: set[str] = set()
-        width = required_width(self.threshold)
         for name in self.tables:
             if name in done:
                 continue
             blocks, eqs = self._component(name)
             done |= {c[0] for b in blocks for c in b.cells}
-            structure, cells, values, suppressed, unseen = self._assemble(blocks, eqs)
-            small = (values >= 1) & (values < self.threshold)
-            check = np.flatnonzero((suppressed & ~unseen) | (unseen & small))
-            if not len(check):
-                continue
-            lo, hi = attacker_intervals(structure, values, suppressed | unseen, check,
-                                        unseen=unseen)
-            for i, a, b in zip(check, lo, hi, strict=True):
-                if b - a < width - 1e-7:
-                    tname, col, row = cells[i]
-                    out.append(Unprotected(tname, col.strip("~"), row, float(b - a)))
+            out += self._unprotected(blocks, eqs)
         return out
 
     # ------------------------------------------------------ model and curve
