@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import tempfile
@@ -12,11 +13,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cohort.exceptions import DataError, DataQualityWarning, MissingTableError, ParameterError
+from cohort.exceptions import (
+    ContractError,
+    CprDetectedError,
+    DataError,
+    DataQualityWarning,
+    MissingTableError,
+    ParameterError,
+)
 from cohort.extract._cpr import check_cpr
 from cohort.extract._meta import ExtractMeta, read_meta
-from cohort.extract._readers import discover, read_raw, sql_ident
-from cohort.extract._validate import check_table
+from cohort.extract._names import redact
+from cohort.extract._readers import READ_ERRORS, discover, drop_raw, read_raw, sql_ident
+from cohort.extract._validate import CONVERSION_ERRORS, check_table
 from cohort.extract.presets.base import Preset, RawTable
 from cohort.extract.report import TableReport, ValidationReport
 from cohort.extract.schema import TABLES
@@ -157,6 +166,9 @@ class Extract:
         """Write the report and one quarantine CSV per table with set-aside rows."""
         out = _outside(Path(out), self.path)
         self.report.write(out)
+        stale = out / CONVERSION_ERRORS  # every column of this extract was converted
+        if stale.is_dir():
+            shutil.rmtree(stale)
         qdir = out / "quarantine"
         for t, rep in self.report.tables.items():
             target = qdir / f"{t}.csv"
@@ -216,25 +228,26 @@ def _outside(out: Path, extract: Path) -> Path:
 
 
 def _load(
-    path: Path, con: duckdb.DuckDBPyConnection, meta: ExtractMeta
+    path: Path, con: duckdb.DuckDBPyConnection, meta: ExtractMeta, errors_dir: Path | None = None
 ) -> ValidationReport:
-    files, ignored = discover(path)
+    found = discover(path)
     raw: dict[str, RawTable] = {}
-    for stem, file in files.items():
+    for stem, file in found.tables.items():
         raw[stem] = read_raw(con, stem, file, meta, path)
     # The CPR rule stops everything before any table is validated or written.
     for table in raw.values():
         check_cpr(con, table)
+    ignored = list(found.ignored)
+    for i, file in enumerate(found.others):
+        _scan_other(con, file, meta, path, view=f"scan_{i}")
     options = {**meta.preset_options, "_extract_dir": str(path)}
     sources = _preset(meta.preset).to_canonical(
         con, raw, extract_end=meta.extract_end, options=options
     )
     used = {n for s in sources.values() for n in s.raw_names}
-    ignored += [raw[n].file for n in sorted(raw) if n not in used]
+    ignored = sorted(ignored + [raw[n].file for n in raw if n not in used])
     missing_req = [t for t in _REQUIRED if t not in sources]
     if missing_req:
-        from cohort.exceptions import ContractError
-
         msg = (
             f"the extract has no table {missing_req[0]!r} (required: "
             f"{', '.join(_REQUIRED)}); found files for: {', '.join(sorted(raw)) or 'none'}"
@@ -243,7 +256,20 @@ def _load(
     checks: dict[str, TableReport] = {}
     for name in _ORDER:
         if name in sources:
-            c = check_table(con, TABLES[name], sources[name], decimal=meta.csv_decimal)
+            try:
+                c = check_table(
+                    con, TABLES[name], sources[name], decimal=meta.csv_decimal,
+                    errors_dir=errors_dir,
+                )
+            except READ_ERRORS as err:
+                # a column the CPR stop did not read (a date) may hold a value beyond
+                # DuckDB's range; DuckDB's text may quote it, so it is not passed on
+                msg = (
+                    f"{sources[name].file}: the table {name!r} cannot be read (DuckDB "
+                    f"{type(err).__name__}: a damaged file, or a value beyond the range of "
+                    "its type). No rows of the table are used."
+                )
+                raise ContractError(msg) from None
             checks[name] = TableReport(
                 table=c.table,
                 file=c.file,
@@ -261,6 +287,49 @@ def _load(
         tables={t: checks[t] for t in TABLES if t in checks},
         missing_tables=tuple(t for t in TABLES if t not in checks),
         ignored_files=tuple(ignored),
+    )
+
+
+def _scan_other(
+    con: duckdb.DuckDBPyConnection, file: Path, meta: ExtractMeta, root: Path, *, view: str
+) -> None:
+    """Read a file that is no table for the CPR stop only, then drop it.
+
+    Such a file is a hidden file, or a file in another folder. A file that cannot
+    be read in its format is left (it is listed as ignored all the same).
+
+    A CSV file here need not follow extract.toml (a backup from elsewhere): its
+    delimiter is taken from its first line, and Latin-1 is tried when it is not
+    UTF-8 (every byte is Latin-1, and CPR numbers are ASCII).
+    """
+    tries = [meta]
+    if file.suffix.lower() == ".csv":
+        encodings = dict.fromkeys((meta.csv_encoding, "latin-1"))
+        tries = [_csv_dialect(file, meta, enc) for enc in encodings]
+    for attempt in tries:
+        try:
+            check_cpr(con, read_raw(con, view, file, attempt, root, view=view))
+        except CprDetectedError:
+            raise
+        except ContractError:
+            continue
+        else:
+            return
+        finally:
+            drop_raw(con, view)
+
+
+def _csv_dialect(file: Path, meta: ExtractMeta, encoding: str) -> ExtractMeta:
+    """``meta`` with the encoding given and the delimiter (, or ;) the first line uses most."""
+    try:
+        with file.open("rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError:
+        return meta
+    delimiter = ";" if first.count(b";") > first.count(b",") else ","
+    decimal = "." if meta.csv_decimal == delimiter else meta.csv_decimal
+    return dataclasses.replace(
+        meta, csv_encoding=encoding, csv_delimiter=delimiter, csv_decimal=decimal
     )
 
 
@@ -298,20 +367,10 @@ def read_extract(
         be converted, or holds CPR-like values.
 
     """
-    path = Path(path)
-    meta = read_meta(path)
-    owns = workdir is None
-    wd = Path(tempfile.mkdtemp(prefix="cohort-")) if owns else Path(workdir)
-    if not owns:
-        wd = _outside(wd, path)
-        wd.mkdir(parents=True, exist_ok=True)
-    con = _connect(wd, memory_limit, threads)
-    try:
-        report = _load(path, con, meta)
-    except BaseException:
-        _cleanup(con, wd if owns else None)
-        raise
-    ex = Extract(path=path, meta=meta, con=con, report=report, workdir=wd, owns_workdir=owns)
+    ex = _open(
+        Path(path), workdir=workdir, memory_limit=memory_limit, threads=threads, errors_dir=None
+    )
+    report = ex.report
     if report.rows_quarantined:
         per = ", ".join(
             f"{t} {r.rows_quarantined:,}" for t, r in report.tables.items() if r.rows_quarantined
@@ -324,6 +383,34 @@ def read_extract(
     return ex
 
 
+def _open(
+    path: Path,
+    *,
+    workdir: str | Path | None,
+    memory_limit: str,
+    threads: int | None,
+    errors_dir: Path | None,
+) -> Extract:
+    """:func:`read_extract` without the warning.
+
+    ``errors_dir`` receives the values of a column that cannot be converted (see
+    :func:`cohort.extract._validate.check_table`).
+    """
+    meta = read_meta(path)
+    owns = workdir is None
+    wd = Path(tempfile.mkdtemp(prefix="cohort-")) if owns else Path(workdir)
+    if not owns:
+        wd = _outside(wd, path)
+        wd.mkdir(parents=True, exist_ok=True)
+    con = _connect(wd, memory_limit, threads)
+    try:
+        report = _load(path, con, meta, errors_dir)
+    except BaseException:
+        _cleanup(con, wd if owns else None)
+        raise
+    return Extract(path=path, meta=meta, con=con, report=report, workdir=wd, owns_workdir=owns)
+
+
 def validate_extract(
     path: str | Path, *, out: str | Path, memory_limit: str = "4GB"
 ) -> ValidationReport:
@@ -331,22 +418,31 @@ def validate_extract(
 
     Unlike :func:`read_extract` this never raises for a data error: a fatal breach
     gives a report with ``status == "stopped"`` and the message, written all the
-    same. Only the report is written when validation stopped (no quarantine files).
+    same. When validation stopped, only the report is written (no quarantine files),
+    and, when a column could not be converted to its type, the values that failed, in
+    ``out/conversion_errors/<table>.<column>.csv`` (person-level: it stays on the
+    server; the message names the file and the values' shapes, never the values).
     """
     path = Path(path)
     out = _outside(Path(out), path)
+    errors_dir = out / CONVERSION_ERRORS
+    if errors_dir.is_dir():  # values of an earlier run must not pass for this one's
+        shutil.rmtree(errors_dir)
     meta: ExtractMeta | None = None
     try:
         meta = read_meta(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
-            ex = read_extract(path, memory_limit=memory_limit)
+            ex = _open(
+                path, workdir=None, memory_limit=memory_limit, threads=None,
+                errors_dir=errors_dir,
+            )
         with ex:
             ex.write_validation(out)
             return ex.report
     except DataError as err:
         report = ValidationReport(
-            extract=meta.name if meta else path.name,
+            extract=meta.name if meta else redact(path.name),
             preset=meta.preset if meta else "unknown",
             extract_end=meta.extract_end.isoformat() if meta else "unknown",
             status="stopped",

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cohort.exceptions import ContractError, DataQualityWarning, UserError
+from cohort.exceptions import ContractError, CprDetectedError, DataQualityWarning, UserError
+from cohort.extract._names import has_cpr, redact
 
 __all__ = ["ExtractMeta", "read_meta"]
 
@@ -53,11 +54,12 @@ def read_meta(folder: Path) -> ExtractMeta:
 
     """
     path = folder / "extract.toml"
+    shown = redact(str(folder))  # a folder named like a CPR number is never echoed
     if not folder.is_dir():
-        msg = f"{folder}: the extract folder does not exist"
+        msg = f"{shown}: the extract folder does not exist"
         raise UserError(msg)
     if not path.is_file():
-        msg = f"{folder}: extract.toml is missing (every extract needs one, see the data contract)"
+        msg = f"{shown}: extract.toml is missing (every extract needs one, see the data contract)"
         raise ContractError(msg)
     try:
         with path.open("rb") as fh:
@@ -65,6 +67,12 @@ def read_meta(folder: Path) -> ExtractMeta:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         msg = f"extract.toml cannot be read as TOML ({err})"
         raise ContractError(msg) from None
+    if any(has_cpr(text) for text in _strings(raw)):
+        msg = (
+            "extract.toml: a key or value holds a CPR number (rule cpr_hyphenated/cpr_shaped). "
+            "Validation stopped before anything was read; remove it."
+        )
+        raise CprDetectedError(msg)
     unknown = sorted(set(raw) - set(_ALLOWED_KEYS))
     if unknown:
         warnings.warn(
@@ -116,7 +124,7 @@ def read_meta(folder: Path) -> ExtractMeta:
         raise ContractError(msg)
     options = raw.get(preset, {}) if preset != "canonical" else {}
     return ExtractMeta(
-        name=str(raw.get("name", folder.name)),
+        name=redact(str(raw.get("name", folder.name))),
         extract_end=end,
         preset=preset,
         csv_encoding=_ENCODINGS[enc],
@@ -124,3 +132,14 @@ def read_meta(folder: Path) -> ExtractMeta:
         csv_decimal=dec,
         preset_options=dict(options),
     )
+
+
+def _strings(value: Any) -> list[str]:
+    """Every key and string value of a parsed TOML document."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [str(k) for k in value] + [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

@@ -9,25 +9,52 @@ Parquet is read in place (out of core). CSV, SAS and Stata files are copied into
 the working database once, in file order, so that row numbers are exact.
 
 Error messages never quote a file's content: DuckDB's own messages for a bad CSV
-line repeat the line, so they are replaced by ours.
+line repeat the line, so they are replaced by ours. Nor do they quote a name shaped
+like a CPR number: file, folder and column names are checked before anything is
+read (:func:`discover`, :func:`check_column_names`), and such a name stops
+validation.
+
+:func:`discover` looks at every entry of the extract folder, hidden or not: the
+tables, and the *other* readable files (hidden files, files in folders that are no
+table) which are read only for the CPR stop and listed as ignored.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from cohort.exceptions import ContractError
+from cohort.exceptions import ContractError, CprDetectedError
 from cohort.extract._meta import ExtractMeta
+from cohort.extract._names import has_cpr, listable_names, redact
 from cohort.extract.presets.base import RawTable
 
-__all__ = ["SUFFIXES", "discover", "read_raw", "sql_ident", "sql_str"]
+__all__ = [
+    "READ_ERRORS",
+    "SUFFIXES",
+    "Discovered",
+    "check_column_names",
+    "discover",
+    "drop_raw",
+    "read_raw",
+    "sql_ident",
+    "sql_str",
+]
 
 SUFFIXES = (".parquet", ".csv", ".sas7bdat", ".dta")
 _SKIP = {"extract.toml"}
 _CHUNK_ROWS = 500_000
+#: DuckDB errors that a damaged file or an out-of-range value raises while it is read
+READ_ERRORS = (
+    duckdb.IOException,
+    duckdb.InvalidInputException,
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+)
 
 
 def sql_ident(name: str) -> str:
@@ -40,27 +67,96 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def discover(folder: Path) -> tuple[dict[str, Path], list[str]]:
-    """Map each readable file's lower-cased stem to its path; list ignored files.
+@dataclass(frozen=True)
+class Discovered:
+    """What an extract folder holds."""
 
-    A folder counts as a partitioned Parquet table when it holds ``*.parquet``
-    files (at any depth).
+    #: lower-cased stem -> file (or folder of Parquet files) of each table candidate
+    tables: dict[str, Path]
+    #: readable files that are no table (hidden files, files in other folders): read
+    #: for the CPR stop only
+    others: tuple[Path, ...]
+    #: entries listed as ignored in the report (folders end with "/")
+    ignored: tuple[str, ...]
+
+
+def _readable(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every file and folder below ``folder``, hidden or not.
+
+    Symbolic links to folders are not followed.
     """
+    out: list[Path] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        base = Path(root)
+        out += [base / d for d in dirs]
+        out += [base / f for f in sorted(files)]
+    return out
+
+
+def _check_names(folder: Path, entries: list[Path]) -> None:
+    """Stop when a file or folder name holds a CPR number; the name is never echoed."""
+    bad = [p for p in entries if has_cpr(p.name)]
+    if not bad:
+        return
+    first = bad[0].relative_to(folder)
+    parts = "/".join(redact(x) for x in first.parts)
+    kind = "folder" if bad[0].is_dir() else "file"
+    more = f" ({len(bad)} names in all)" if len(bad) > 1 else ""
+    msg = (
+        f"the {kind} {parts}{'/' if kind == 'folder' else ''} in the extract has a name "
+        f"shaped like a CPR number{more} (rule cpr_file_name). Validation stopped before "
+        "anything was read; rename or remove it, and replace identifiers with pseudonyms "
+        "(cohort pseudonymise)."
+    )
+    raise CprDetectedError(msg)
+
+
+def discover(folder: Path) -> Discovered:
+    """Every entry of ``folder``: the table candidates, other readable files, ignored names.
+
+    A visible file with a readable suffix is a table candidate (its lower-cased stem
+    names it); so is a visible folder that holds ``*.parquet`` files (at any depth).
+    Everything else is listed as ignored, and the readable files among it (hidden
+    files, files inside other folders or beside the Parquet files of a table folder)
+    are returned as ``others``, to be read for the CPR stop. A file or folder name
+    shaped like a CPR number stops validation first.
+    """
+    everything = _walk(folder)
+    _check_names(folder, everything)
+    below: dict[str, list[Path]] = {}  # top-level folder -> readable files at any depth
+    for p in everything:
+        rel = p.relative_to(folder).parts
+        if len(rel) > 1 and _readable(p) and p.is_file():
+            below.setdefault(rel[0], []).append(p)
     found: dict[str, Path] = {}
+    others: list[Path] = []
     ignored: list[str] = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or entry.name in _SKIP:
+        hidden = entry.name.startswith(".")
+        if entry.name in _SKIP:
             continue
         if entry.is_dir():
-            if any(entry.rglob("*.parquet")):
+            inside = below.get(entry.name, [])
+            # what DuckDB's glob **/*.parquet reads (hidden files too) is the table
+            parquet = [p for p in inside if p.name.endswith(".parquet")]
+            if not hidden and parquet:
                 stem = entry.name.lower()
+                others += [p for p in inside if not p.name.endswith(".parquet")]
             else:
                 ignored.append(entry.name + "/")
+                others += inside
                 continue
-        elif entry.suffix.lower() in SUFFIXES:
+        elif entry.is_file() and _readable(entry) and not hidden:
             stem = entry.stem.lower()
         else:
             ignored.append(entry.name)
+            if entry.is_file() and _readable(entry):
+                others.append(entry)
             continue
         if stem in found:
             msg = (
@@ -69,14 +165,39 @@ def discover(folder: Path) -> tuple[dict[str, Path], list[str]]:
             )
             raise ContractError(msg)
         found[stem] = entry
-    return found, ignored
+    return Discovered(tables=found, others=tuple(others), ignored=tuple(ignored))
+
+
+def check_column_names(names: list[str], file: str) -> None:
+    """Stop when a column name holds a CPR number; the message gives its position only."""
+    for position, name in enumerate(names, start=1):
+        if has_cpr(str(name)):
+            msg = (
+                f"column {position} of {file} has a name shaped like a CPR number "
+                "(rule cpr_column_name). Validation stopped before anything was written; "
+                "replace identifiers with pseudonyms (cohort pseudonymise) and deliver the "
+                "extract again."
+            )
+            raise CprDetectedError(msg)
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Remove a raw view (and the table a copied file was read into)."""
+    con.execute(f"DROP VIEW IF EXISTS {sql_ident(view)}")
+    con.execute(f"DROP TABLE IF EXISTS {sql_ident(view + '_data')}")
 
 
 def read_raw(
-    con: duckdb.DuckDBPyConnection, stem: str, path: Path, meta: ExtractMeta, root: Path
+    con: duckdb.DuckDBPyConnection,
+    stem: str,
+    path: Path,
+    meta: ExtractMeta,
+    root: Path,
+    *,
+    view: str | None = None,
 ) -> RawTable:
     """Create the raw view for one file and return its description."""
-    view = f"raw_{_safe(stem)}"
+    view = view or f"raw_{_safe(stem)}"
     rel_name = path.relative_to(root).as_posix()
     suffix = ".parquet" if path.is_dir() else path.suffix.lower()
     if suffix == ".parquet":
@@ -92,7 +213,14 @@ def read_raw(
         raise ContractError(msg)
     cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
     data_cols = tuple(c for c in cols if c not in ("_source_row", "_source_file"))
-    rows = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
+    try:
+        rows = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
+    except READ_ERRORS as err:  # DuckDB's text may quote a value: not passed on
+        msg = (
+            f"{rel_name}: the file cannot be read (DuckDB {type(err).__name__}: a damaged "
+            "file, or a value beyond the range of its type)"
+        )
+        raise ContractError(msg) from None
     return RawTable(name=stem, view=view, file=rel_name, rows=int(rows), columns=data_cols)
 
 
@@ -102,15 +230,20 @@ def _safe(stem: str) -> str:
 
 def _lowered(names: list[str], file: str) -> list[str]:
     lowered = [n.lower() for n in names]
-    seen: set[str] = set()
-    for n in lowered:
+    seen: dict[str, int] = {}
+    for position, n in enumerate(lowered, start=1):
         if n in seen:
-            msg = f"{file}: two columns are both called {n!r} when case is ignored"
+            # a name with a long number may be a person's identifier: positions only
+            shown = f" {n!r}" if listable_names([n])[0] else ""
+            msg = (
+                f"{file}: columns {seen[n]} and {position} have the same name{shown} when "
+                "case is ignored"
+            )
             raise ContractError(msg)
         if n in ("_source_row", "_source_file"):
             msg = f"{file}: the column name {n!r} is reserved"
             raise ContractError(msg)
-        seen.add(n)
+        seen[n] = position
     return lowered
 
 
@@ -132,6 +265,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, view: str, path: Path, rel_name: st
         msg = f"{rel_name}: the file cannot be read as Parquet"
         raise ContractError(msg) from None
     data = [n for n in names if n not in ("file_row_number", "filename")]
+    check_column_names(data, rel_name)
     # A folder's files are numbered in path order, so rows keep one stable order.
     root_len = len(str(path.parent)) + 2
     con.execute(
@@ -146,6 +280,8 @@ def _csv(
 ) -> None:
     table = view + "_data"
     names = _csv_header(path, meta, rel_name)
+    check_column_names(names, rel_name)
+    _lowered(names, rel_name)  # two names that differ in case only: say so (DuckDB refuses)
     cols = ", ".join(f"{sql_str(n)}: 'VARCHAR'" for n in names)
     # The header is the first line, always: DuckDB's sniffer may otherwise skip lines.
     opts = (
@@ -184,11 +320,16 @@ def _csv_header(path: Path, meta: ExtractMeta, rel_name: str) -> list[str]:
         with path.open(encoding=meta.csv_encoding, newline="") as fh:
             header = next(csv.reader(fh, delimiter=meta.csv_delimiter), None)
     except UnicodeDecodeError:
-        header = None
         msg = (
             f"{rel_name}: the file is not valid {meta.csv_encoding} text "
             '(set [csv] encoding = "latin-1" in extract.toml if it was written as Latin-1)'
         )
+        raise ContractError(msg) from None
+    except csv.Error:  # e.g. a field over the size limit; never quote the line
+        msg = f"{rel_name}: the header line cannot be read as CSV"
+        raise ContractError(msg) from None
+    except OSError as err:  # e.g. no permission to read it
+        msg = f"{rel_name}: the file cannot be opened ({type(err).__name__})"
         raise ContractError(msg) from None
     if not header:
         msg = f"{rel_name}: the file is empty (a CSV table needs a header line)"
@@ -226,6 +367,7 @@ def _readstat(
         msg = f"{rel_name}: the file cannot be read as {label} (no columns)"
         raise ContractError(msg)
     data = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    check_column_names(data, rel_name)
     con.execute(
         f"CREATE VIEW {view} AS SELECT {_select_lowered(data, rel_name)}, "
         f"CAST(rowid + 1 AS BIGINT) AS _source_row, {sql_str(rel_name)} AS _source_file "

@@ -12,17 +12,29 @@ read. The accepted table is the view ``<table>`` over it; the quarantine is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
 from cohort.exceptions import ContractError
 from cohort.extract._readers import sql_ident, sql_str
+from cohort.extract._shapes import describe_shapes, shape_counts
 from cohort.extract.presets.base import CanonicalSource
 from cohort.extract.schema import RULES, Column, Table
 
-__all__ = ["TableCheck", "check_table"]
+__all__ = ["CONVERSION_ERRORS", "TableCheck", "check_table"]
 
-_NULL_TOKENS = "('', 'NA', '.')"
+#: The folder of the validation output that receives the values of a column that
+#: cannot be converted (person-level: it stays on the server).
+CONVERSION_ERRORS = "conversion_errors"
+
+# missing in a date or number column read from text: empty, NA, and SAS's missing
+# values as a SAS export writes them (., .A ... .Z, ._)
+_NULL_TOKENS = (
+    "('', 'NA', '.', '._', "
+    + ", ".join(f"'.{chr(c)}'" for c in range(ord("A"), ord("Z") + 1))
+    + ")"
+)
 _INT_TYPES = (
     "TINYINT",
     "SMALLINT",
@@ -33,7 +45,12 @@ _INT_TYPES = (
     "USMALLINT",
     "UINTEGER",
     "UBIGINT",
+    "UHUGEINT",
+    "BIGNUM",
 )
+# whole numbers that always fit a BIGINT
+_SMALL_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                    "UINTEGER")
 _FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 _SQL_TYPES = {
     "string": "VARCHAR",
@@ -78,10 +95,12 @@ def _typed(col: Column, src: str | None, dtype: str | None, decimal: str) -> tup
         if col.type == "date":
             return f"CAST(try_strptime({v}, ['%Y-%m-%d', '%d%b%Y']) AS DATE)", present
         if col.type == "int":
+            # DuckDB's cast from text rounds ('2.5' -> 3) and reads hexadecimal ('0x1F'):
+            # only text whose number is whole is a whole number
             dbl = f"try_cast({num} AS DOUBLE)"
             return (
-                f"COALESCE(try_cast({num} AS BIGINT), CASE WHEN {dbl} = trunc({dbl}) "
-                f"AND abs({dbl}) < 9e15 THEN CAST({dbl} AS BIGINT) END)",
+                f"(CASE WHEN {dbl} = trunc({dbl}) THEN COALESCE(try_cast({num} AS BIGINT), "
+                f"CASE WHEN abs({dbl}) < 9e15 THEN CAST({dbl} AS BIGINT) END) END)",
                 present,
             )
         return f"try_cast({num} AS DOUBLE)", present
@@ -91,10 +110,12 @@ def _typed(col: Column, src: str | None, dtype: str | None, decimal: str) -> tup
         if col.type == "float":
             return f"CASE WHEN {ok} THEN CAST({c} AS DOUBLE) END", ok
         if col.type == "int":
-            return f"CASE WHEN {ok} AND {c} = trunc({c}) THEN CAST({c} AS BIGINT) END", ok
+            # try_cast: a whole number beyond BIGINT (1e300) fails instead of raising
+            return f"CASE WHEN {ok} AND {c} = trunc({c}) THEN try_cast({c} AS BIGINT) END", ok
         if col.type in ("string", "category"):
             return (
-                f"CASE WHEN {ok} AND {c} = trunc({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+                f"CASE WHEN {ok} AND {c} = trunc({c}) AND abs({c}) < 9e15 "
+                f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
                 f"WHEN {ok} THEN CAST({c} AS VARCHAR) END",
                 ok,
             )
@@ -107,8 +128,11 @@ def _typed(col: Column, src: str | None, dtype: str | None, decimal: str) -> tup
             return f"CAST({c} AS DATE)", present
         return "CAST(NULL AS DATE)", present
     if col.type == "int":
-        if dtype in _INT_TYPES:
+        if dtype in _SMALL_INT_TYPES:
             return f"CAST({c} AS BIGINT)", present
+        if dtype.startswith("DECIMAL"):
+            # a cast would round 3.5 to 4: only whole values are whole numbers
+            return f"CASE WHEN {c} = trunc({c}) THEN try_cast({c} AS BIGINT) END", present
         return f"try_cast({c} AS BIGINT)", present
     if dtype in _INT_TYPES or dtype.startswith("DECIMAL"):
         return f"CAST({c} AS DOUBLE)", present
@@ -122,8 +146,16 @@ def _fatal_conversion(
     typed: dict[str, str],
     present: dict[str, str],
     mapping: dict[str, str],
+    *,
+    decimal: str,
+    errors_dir: Path | None,
 ) -> None:
-    """Stop when a numeric column cannot be converted, or no value of a date column can."""
+    """Stop when a numeric column cannot be converted, or no value of a date column can.
+
+    The message names the file, the column, the count and the shapes of the values
+    that fail (:mod:`cohort.extract._shapes`), never the values: those are written to
+    ``errors_dir/<table>.<column>.csv`` when there is an output folder.
+    """
     dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
     for col in table.columns:
         if col.type not in ("int", "float", "date") or col.name not in mapping:
@@ -138,18 +170,40 @@ def _fatal_conversion(
         fatal = failed > 0 if col.type != "date" else (n_present > 0 and failed == n_present)
         if not fatal:
             continue
-        examples = [
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT CAST({sql_ident(mapping[col.name])} AS VARCHAR) AS v "
-                f"FROM {src.view} WHERE {p} AND {t} IS NULL ORDER BY v LIMIT 5"
-            ).fetchall()
-        ]
+        value = f"CAST({sql_ident(mapping[col.name])} AS VARCHAR)"
+        failing = f"FROM {src.view} WHERE {p} AND {t} IS NULL"
+        shapes = shape_counts(con, f"SELECT {value} {failing}")
         what = {"int": "whole numbers", "float": "numbers", "date": "dates"}[col.type]
-        shown = "" if col.identifier else f"; offending values: {', '.join(map(repr, examples))}"
+        hint = ""
+        if decimal == "." and any(s == "digits with ',' decimal mark" for s, _ in shapes):
+            hint = " (if ',' is the decimal mark, set [csv] decimal = \",\" in extract.toml)"
+        target = f"{table.name}.{col.name}.csv"
+        if errors_dir is not None:
+            errors_dir.mkdir(parents=True, exist_ok=True)
+            path = errors_dir / target
+            # the row's identifier too, as in a quarantine file: the analyst can find
+            # the person, and the release checker refuses the file (a pid column)
+            key = next((k for k in ("pid", "address_id") if k in mapping), None)
+            ident = (
+                f"CAST({sql_ident(mapping[key])} AS VARCHAR) AS {sql_ident(key)}, " if key else ""
+            )
+            con.execute(
+                f"COPY (SELECT _source_file, _source_row, {ident}{value} AS "
+                f"{sql_ident(col.name)} {failing} ORDER BY _source_file, _source_row) "
+                f"TO {sql_str(path.as_posix())} (HEADER, DELIMITER ',')"
+            )
+            where = (
+                f"the values that fail are in {path} (person-level: it stays on the server)"
+            )
+        else:
+            where = (
+                "the values are not shown; `cohort validate` with `--out DIR` writes them to "
+                f"DIR/{CONVERSION_ERRORS}/{target}"
+            )
         msg = (
             f"{src.file}, column {col.name!r}: {failed:,} value(s) cannot be read as {what} "
-            f"(rule type_conversion){shown}. No rows of the table are used."
+            f"(rule type_conversion); their shapes: {describe_shapes(shapes)}{hint}. "
+            f"No rows of the table are used; {where}."
         )
         raise ContractError(msg)
 
@@ -157,7 +211,7 @@ def _fatal_conversion(
 def _cannot_fail(kind: str, dtype: str) -> bool:
     """Whether typing a column of DuckDB type ``dtype`` as ``kind`` always succeeds."""
     if kind == "int":
-        return dtype in _INT_TYPES
+        return dtype in _SMALL_INT_TYPES
     if kind == "float":
         return dtype in _INT_TYPES or dtype in _FLOAT_TYPES or dtype.startswith("DECIMAL")
     return dtype == "DATE" or dtype.startswith("TIMESTAMP")
@@ -240,9 +294,18 @@ def _mark_overlaps(
 
 
 def check_table(
-    con: duckdb.DuckDBPyConnection, table: Table, src: CanonicalSource, *, decimal: str
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    src: CanonicalSource,
+    *,
+    decimal: str,
+    errors_dir: Path | None = None,
 ) -> TableCheck:
-    """Type ``src``, apply the row rules and materialise accepted and quarantined rows."""
+    """Type ``src``, apply the row rules and materialise accepted and quarantined rows.
+
+    A column that cannot be converted stops with a :class:`ContractError`; its failing
+    values go to ``errors_dir`` (the validation output's ``conversion_errors``) if given.
+    """
     dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
     mapping = {c.name: c.name for c in table.columns if c.name in dtypes}
     missing = [c.name for c in table.columns if c.required and c.name not in mapping]
@@ -257,7 +320,9 @@ def check_table(
     for col in table.columns:
         t, p = _typed(col, mapping.get(col.name), dtypes.get(col.name), decimal)
         typed[col.name], present[col.name] = t, p
-    _fatal_conversion(con, src, table, typed, present, mapping)
+    _fatal_conversion(
+        con, src, table, typed, present, mapping, decimal=decimal, errors_dir=errors_dir
+    )
 
     has_persons = table.person_ref
     has_addresses = table.address_ref

@@ -50,7 +50,7 @@ def _persons(pids):
 def test_95_percent_cpr_shaped_column_stops(tmp_path):
     frames = base_frames()
     frames["persons"] = _persons(_pids(95, 5))
-    with pytest.raises(CprDetectedError, match=r"persons.parquet, column 'pid': 95 of 100 non-empty values"):
+    with pytest.raises(CprDetectedError, match=r"persons.parquet, column 'pid': 95 of 100 non-missing values"):
         read_extract(_write(tmp_path, frames))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from cohort.exceptions import DataQualityWarning
+from cohort.extract._names import listable_names
 from cohort.extract._readers import sql_ident
 from cohort.extract.presets.base import CanonicalSource, RawTable
 from cohort.extract.schema import TABLES
@@ -21,14 +22,23 @@ def passthrough(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str) -> Ca
     """Expose a raw table that already has canonical names as a canonical source.
 
     Columns that the contract does not know are left out, with a warning that
-    names them (column names only).
+    names them (column names only; a name with a long run of digits may be a
+    person's identifier, as in a file with a column per person, so it is counted,
+    not named).
     """
     known = TABLES[table].column_names
     keep = [c for c in raw.columns if c in known]
     extra = [c for c in raw.columns if c not in known]
     if extra:
+        shown, hidden = listable_names(sorted(extra))
+        more = (
+            f" and {hidden:,} column{'s' if hidden > 1 else ''} with a name holding a long "
+            "number (not shown: it may be an identifier)"
+            if hidden
+            else ""
+        )
         warnings.warn(
-            f"{raw.file}: columns not in the contract are ignored: {sorted(extra)}",
+            f"{raw.file}: columns not in the contract are ignored: {shown}{more}",
             DataQualityWarning,
             stacklevel=4,
         )
