@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterator
 
 __all__ = [
     "CPR_HYPHENATED",
@@ -19,6 +20,8 @@ __all__ = [
     "cpr_birth_date",
     "is_cpr_shaped",
     "is_pid_name",
+    "iter_cpr",
+    "normalize_name",
     "scrub_text",
     "valid_ddmmyy",
 ]
@@ -27,11 +30,22 @@ __all__ = [
 # decimals and longer numbers do not match.
 _B_LEFT = r"(?<![A-Za-z0-9.])"
 _B_RIGHT = r"(?![A-Za-z0-9])"
-#: ``DDMMYY-XXXX`` as a token.
-CPR_HYPHENATED = re.compile(_B_LEFT + r"(\d{2})(\d{2})(\d{2})-(\d{4})" + _B_RIGHT)
+#: What may stand between ``DDMMYY`` and ``XXXX``: a hyphen or any dash (en, em,
+#: figure dash, minus sign, non-breaking hyphen, ...), optionally with a space on
+#: either side, or a single space (also non-breaking, thin or figure space).
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SPACES = " \u00a0\u2007\u2009\u202f"
+_SEP = rf"(?:[{_SPACES}]?[{_DASHES}][{_SPACES}]?|[{_SPACES}])"
+#: ``DDMMYY-XXXX`` (any separator above). Only digits bound it, so it is found
+#: inside words and URLs (``id=010190-1234``, ``case010190-1234``); not after
+#: ``<digit>.`` or before ``.<digit>`` (decimals).
+CPR_HYPHENATED = re.compile(
+    r"(?<!\d)(?<!\d[.,])(\d{2})(\d{2})(\d{2})" + _SEP + r"(\d{4})(?!\d)(?![.,]\d)"
+)
 #: Ten digits as a token.
 CPR_TEN_DIGITS = re.compile(_B_LEFT + r"(\d{2})(\d{2})(\d{2})(\d{4})" + _B_RIGHT)
 _CPR_VALUE = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})-?(\d{4})\s*$")
+_CPR_CELL = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})" + _SEP + r"?(\d{4})\s*$")
 
 
 def valid_ddmmyy(dd: str, mm: str, yy: str) -> bool:
@@ -56,15 +70,19 @@ def valid_ddmmyy(dd: str, mm: str, yy: str) -> bool:
 def is_cpr_shaped(value: object) -> bool:
     """Return whether a value is ten digits (optionally ``DDMMYY-XXXX``) with a valid date.
 
+    Any dash or a single space may separate the parts (``010190\u20131234``).
+
     Examples
     --------
     >>> is_cpr_shaped("010190-1234"), is_cpr_shaped("9999991234"), is_cpr_shaped(None)
     (True, False, False)
+    >>> is_cpr_shaped("010190\u20131234"), is_cpr_shaped("010190 1234")
+    (True, True)
 
     """
     if not isinstance(value, str):
         return False
-    m = _CPR_VALUE.match(value)
+    m = _CPR_CELL.match(value)
     return bool(m) and valid_ddmmyy(m.group(1), m.group(2), m.group(3))
 
 
@@ -100,6 +118,26 @@ def cpr_birth_date(value: str) -> _dt.date | None:
         return None
 
 
+def iter_cpr(text: str) -> Iterator[tuple[str, int, int]]:
+    """Yield ``(kind, start, end)`` of CPR-shaped tokens with a valid date.
+
+    ``kind`` is ``"hyphenated"`` (``DDMMYY-XXXX`` with any dash or a space) or
+    ``"ten"`` (ten digits). Positions only, never the matched text.
+
+    Examples
+    --------
+    >>> list(iter_cpr("id=010190\u20131234, ref 0101901234"))
+    [('hyphenated', 3, 14), ('ten', 20, 30)]
+
+    """
+    for m in CPR_HYPHENATED.finditer(text):
+        if valid_ddmmyy(*m.groups()[:3]):
+            yield "hyphenated", m.start(), m.end()
+    for m in CPR_TEN_DIGITS.finditer(text):
+        if valid_ddmmyy(*m.groups()[:3]):
+            yield "ten", m.start(), m.end()
+
+
 def count_cpr_in_text(text: str) -> tuple[int, int]:
     """Count hyphenated and ten-digit CPR-shaped tokens (valid date) in free text.
 
@@ -107,10 +145,16 @@ def count_cpr_in_text(text: str) -> tuple[int, int]:
     --------
     >>> count_cpr_in_text("a 010190-1234 b 0101901234 c 9999991234 d 0.0101901234")
     (1, 1)
+    >>> count_cpr_in_text("url/x010190\u20141234y and 010190\u00a01234")
+    (2, 0)
 
     """
-    hyph = sum(1 for m in CPR_HYPHENATED.finditer(text) if valid_ddmmyy(*m.groups()[:3]))
-    ten = sum(1 for m in CPR_TEN_DIGITS.finditer(text) if valid_ddmmyy(*m.groups()[:3]))
+    hyph = ten = 0
+    for kind, _, _ in iter_cpr(text):
+        if kind == "hyphenated":
+            hyph += 1
+        else:
+            ten += 1
     return hyph, ten
 
 
@@ -122,16 +166,38 @@ _PID_NAME = re.compile(
 )
 
 
+def normalize_name(name: str) -> str:
+    """A column or key name in one spelling: lower case, words joined by ``_``.
+
+    camelCase is split; spaces, hyphens, dots and other punctuation become ``_``.
+
+    Examples
+    --------
+    >>> [normalize_name(n) for n in ("CPR-nr", "Person ID", "rowsRead", " n (persons) ")]
+    ['cpr_nr', 'person_id', 'rows_read', 'n_persons']
+
+    """
+    s = re.sub(r"(?<=[a-zæøå0-9])(?=[A-ZÆØÅ])", "_", name.strip())
+    return re.sub(r"[\W_]+", "_", s.lower()).strip("_")
+
+
 def is_pid_name(name: object) -> bool:
     """Return whether a column name says it holds person ids.
+
+    The name is normalised first (``CPR-nr``, ``Person ID`` and ``personId`` are
+    ``cpr_nr``, ``person_id``).
 
     Examples
     --------
     >>> [is_pid_name(n) for n in ("pid", "mother_pid", "PNR", "CPR_NR", "n_persons", "area")]
     [True, True, True, True, False, False]
+    >>> [is_pid_name(n) for n in ("CPR-nr", "Person ID", "CPR nummer", "motherPid")]
+    [True, True, True, True]
 
     """
-    return isinstance(name, str) and bool(_PID_NAME.search(name.strip()))
+    if not isinstance(name, str):
+        return False
+    return bool(_PID_NAME.search(name.strip()) or _PID_NAME.search(normalize_name(name)))
 
 
 # pid=..., cpr: ..., person_id ... followed by a value: the value is redacted.
