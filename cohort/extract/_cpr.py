@@ -95,13 +95,20 @@ def cpr_shaped_sql(s: str) -> str:
     )
 
 
-_HYPH = "(^|[^0-9])([0-9]{6})-[0-9]{4}($|[^0-9])"
+# the hyphen as typed, or as a word processor or spreadsheet writes it (non-breaking
+# hyphen, figure dash, en and em dash, minus sign)
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+_HYPH = f"(^|[^0-9])([0-9]{{6}})[{_DASHES}][0-9]{{4}}($|[^0-9])"
 
 
 def hyphenated_cpr_sql(s: str) -> str:
-    """SQL that is true when text ``s`` contains ``DDMMYY-XXXX`` with a valid date."""
+    """SQL that is true when text ``s`` contains ``DDMMYY-XXXX`` with a valid date.
+
+    Any dash counts as the hyphen (``010190–1234``, as a word processor writes it).
+    """
     return (
-        f"(CASE WHEN strpos({s}, '-') > 0 THEN (CASE WHEN regexp_matches({s}, '{_HYPH}') "
+        f"(CASE WHEN {' OR '.join(f'strpos({s}, {chr(39)}{d}{chr(39)}) > 0' for d in _DASHES)} "
+        f"THEN (CASE WHEN regexp_matches({s}, '{_HYPH}') "
         f"THEN {_valid_ddmmyy(f'regexp_extract({s}, {chr(39)}{_HYPH}{chr(39)}, 2)')} "
         "ELSE false END) ELSE false END)"
     )

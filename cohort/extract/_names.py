@@ -24,7 +24,7 @@ __all__ = [
 REDACTED = "[CPR-like]"
 
 # ten digits or DDMMYY-XXXX, not part of a longer run of digits
-_TOKEN = re.compile(r"(?<![0-9])([0-9]{6})-?[0-9]{4}(?![0-9])")
+_TOKEN = re.compile(r"(?<![0-9])([0-9]{6})[-\u2010-\u2014\u2212]?[0-9]{4}(?![0-9])")
 # a name that is nothing but a number that lost its leading zero (a spreadsheet's
 # doing), perhaps with ".0" or a file suffix after it
 _NINE = re.compile(r"^\s*([0-9]{9})(\.0+)?(\.[A-Za-z][A-Za-z0-9]*)?\s*$")

@@ -156,6 +156,17 @@ def test_hyphenated_cpr_inside_a_list_and_a_blob(tmp_path, capsys, caplog):
     assert "cpr_hyphenated" in assert_cpr_stop(path, tmp_path, capsys, caplog)
 
 
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "\u2212", "\u2011"])
+def test_a_cpr_number_written_with_another_dash(tmp_path, capsys, caplog, dash):
+    # word processors and spreadsheets write the hyphen as an en dash, a minus sign...
+    path = _extract(tmp_path)
+    addresses = pa.table({"address_id": ["A1", "A2", "A3"], "municipality": [159, 101, 101],
+                          "notes": [f"ring {CPR[0][:6]}{dash}{CPR[0][6:]}", "fine", None]})
+    pq.write_table(addresses, path / "addresses.parquet")
+    secrets = [*SECRETS, f"{CPR[0][:6]}{dash}{CPR[0][6:]}"]
+    assert "cpr_hyphenated" in assert_cpr_stop(path, tmp_path, capsys, caplog, secrets=secrets)
+
+
 def test_nested_columns_without_cpr_numbers_do_not_crash(tmp_path, capsys):
     path = _extract(tmp_path)
     addresses = pa.table(
