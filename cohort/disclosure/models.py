@@ -181,6 +181,17 @@ def suppress_model_output(
     return SuppressionResult(frame=out, log=SuppressionLog(tuple(entries)))
 
 
+def _close(rows: list[int], in_part: list[int], pending: float, threshold: int, *,
+           closed: bool) -> None:
+    """End a break interval of a curve.
+
+    A remainder of 1 .. threshold - 1 events after the interval's last shown step
+    joins that step's window: the step is not shown.
+    """
+    if closed and 0 < pending < threshold and in_part:
+        rows.remove(in_part[-1])
+
+
 def km_release(
     curve: pd.DataFrame,
     *,
@@ -191,6 +202,7 @@ def km_release(
     events: str = "n_event",
     keep: Sequence[str] = ("conf_low", "conf_high"),
     table: str = "km",
+    breaks: Sequence[float] = (),
 ) -> SuppressionResult:
     """The releasable part of a Kaplan-Meier curve.
 
@@ -203,6 +215,12 @@ def km_release(
     (the curve stays flat in between). A last flat row at the last time with
     enough at risk ends the curve. Counts are not released (publish a risk table
     as a count table instead).
+
+    ``breaks`` are the times of a risk table published with the curve, which
+    gives the events before each of them: pooling starts afresh at each, and the
+    events between the last shown step and the next break (those after the cut
+    included) must reach ``threshold`` too, else that step is not shown. Without
+    it a step and the risk table together would give a small count of events.
 
     Returns
     -------
@@ -217,6 +235,9 @@ def km_release(
     ...                   "estimate": [1.0, 0.85, 0.7, 0.6, 0.45]})
     >>> km_release(c, keep=()).frame.to_dict("list")
     {'time': [0, 2, 3], 'estimate': [1.0, 0.7, 0.7]}
+    >>> # a risk table at 3.5: 2 events after the step at 2, so that step is not shown
+    >>> km_release(c, keep=(), breaks=[3.5]).frame.to_dict("list")
+    {'time': [0, 3], 'estimate': [1.0, 1.0]}
 
     """
     check_int_range("threshold", threshold, low=2)
@@ -227,21 +248,34 @@ def km_release(
     low = np.flatnonzero(risk < threshold)
     cut = int(low[0]) if len(low) else len(c)
     eligible = c.iloc[:cut]
+    bounds = np.sort(np.asarray(list(breaks), dtype=float))
+    # the break interval of each row: times in [b_k, b_k+1) share one; the last,
+    # after every break, is closed by nothing an attacker knows
+    part = np.searchsorted(bounds, c[time].to_numpy(dtype=float), side="right")
+    ev_all = c[events].to_numpy(dtype=float)
     rows: list[int] = []
-    pooled_away = 0
     pending = 0.0
-    ev = eligible[events].to_numpy(dtype=float)
-    for i in range(len(eligible)):
-        if ev[i] == 0:
+    in_part: list[int] = []  # steps shown in the current break interval
+    for i in range(len(c)):
+        if i and part[i] != part[i - 1]:
+            _close(rows, in_part, pending, threshold, closed=bool(len(bounds)))
+            pending, in_part = 0.0, []
+        if i >= cut:  # not shown, but counted up to the next break
+            pending += ev_all[i]
+            continue
+        if ev_all[i] == 0:
             if i == 0:
                 rows.append(i)  # the start of the curve reveals nothing
             continue
-        pending += ev[i]
+        pending += ev_all[i]
         if pending >= threshold:
             rows.append(i)
+            in_part.append(i)
             pending = 0.0
-        else:
-            pooled_away += 1
+    if len(c) and part[-1] < len(bounds):  # the curve's data end before a break
+        _close(rows, in_part, pending, threshold, closed=True)
+    shown = {i for i in rows if ev_all[i] > 0}
+    pooled_away = int(sum(1 for i in range(cut) if ev_all[i] > 0 and i not in shown))
     cols = [time, estimate, *keep]
     out = eligible.iloc[rows][cols].copy()
     if len(eligible) and (not rows or rows[-1] != len(eligible) - 1):

@@ -296,16 +296,26 @@ class Release:
                               "relations": len(getattr(policy, "relations", ()))}
         return out
 
-    def declare_counts(self, name: str, df: pd.DataFrame, policy: Counts) -> pd.DataFrame:
-        """Counts that are not written but that model outputs of the release reveal.
+    def declare_counts(self, name: str, df: pd.DataFrame, policy: Counts, *,
+                       latent: bool = False) -> pd.DataFrame:
+        """Counts that are not written but that the release reveals, or could.
 
         A decomposition term is a ratio of counts; with its published
         denominators it gives those counts back. Declaring them makes the
         whole-release check protect them as if published (with their relations
         to written tables), and lets a :class:`~cohort.disclosure.RestsOn` of a
         model output name them: a term resting on a suppressed declared cell is
-        withheld. Nothing is written; the manifest lists the name and its rows.
-        Returns the counts as the release treats them (suppressed cells missing).
+        withheld.
+
+        ``latent=True`` declares counts that nothing shows but that published
+        tables determine through their relations (the events between two times of
+        a risk table of cumulative counts, the yearly counts under two-year
+        pools): every cell is hidden, and tables written after it are suppressed
+        further until its small cells are protected. Declare them before those
+        tables.
+
+        Nothing is written; the manifest lists the name and its rows. Returns the
+        counts as the release treats them (hidden cells missing).
         """
         self._require_open()
         self._check_name(name, self._texts)
@@ -316,14 +326,15 @@ class Release:
             msg = f"declared counts {name!r} need a Counts policy"
             raise UserError(msg)
         _refuse_pid_columns(name, df)
-        out, _, log = self._counts(name, df, policy, written=False)
-        self._log = self._log + log
+        out, _, log = self._counts(name, df, policy, written=False, latent=latent)
+        if not latent:
+            self._log = self._log + log
         self._declared[name] = {"rows": len(out), "count_cols": list(policy.count_cols),
-                                "relations": len(policy.relations)}
+                                "relations": len(policy.relations), "latent": latent}
         return out
 
-    def _counts(self, name: str, df: pd.DataFrame, policy: Counts, *, written: bool
-                ) -> tuple[pd.DataFrame, list[str], SuppressionLog]:
+    def _counts(self, name: str, df: pd.DataFrame, policy: Counts, *, written: bool,
+                latent: bool = False) -> tuple[pd.DataFrame, list[str], SuppressionLog]:
         count_cols = list(policy.count_cols)
         shares, values = dict(policy.shares), dict(policy.values)
         declared = {*count_cols, *shares, *values}
@@ -355,7 +366,7 @@ class Release:
         out, log = res.frame, res.log
         masks = {c: out[c].isna().to_numpy() for c in count_cols}
         final = self._system.add(name, df.reset_index(drop=True), policy, by, masks,
-                                 written=written)
+                                 written=written, latent=latent)
         shown = {c: masks[c] & ~final[c] for c in count_cols}
         if any(m.any() for m in shown.values()):
             # earlier tables publish these cells already: showing them hides nothing
@@ -397,12 +408,14 @@ class Release:
         if not self.settings.enabled:
             return df.copy(), SuppressionLog()
         keep = [c for c in policy.keep if c in df.columns]
-        res = km_release(df, threshold=self.settings.threshold, keep=keep, table=name)
+        grid = (self._system.times(policy.risk_table) if policy.risk_table is not None
+                else np.zeros(0))
+        res = km_release(df, threshold=self.settings.threshold, keep=keep, table=name,
+                         breaks=grid)
         out, log = res.frame, res.log
         if policy.risk_table is not None:
             first = self._system.first_hidden_time(policy.risk_table)
             if first is not None:
-                grid = self._system.times(policy.risk_table)
                 before = grid[grid < first]
                 # released up to the last time of the risk table at which every cell
                 # is published: later steps would narrow the hidden cells
@@ -522,7 +535,7 @@ class Release:
             "release": self.path.name,
             "disclosure": {**self.settings.as_dict(),
                            "disabled": not self.settings.enabled},
-            "suppression": self._log.to_records(),
+            "suppression": _published_log(self._log),
             "tables": self._tables,
             "declared_counts": self._declared,
             "whole_release": self.whole_release_summary() if self.settings.enabled else None,
@@ -643,6 +656,23 @@ def _show(out: pd.DataFrame, true: pd.DataFrame, shown: Mapping[str, np.ndarray]
             out[vcol] = s
             entries.append((table, vcol, "value", -int(back.sum())))
     return out, SuppressionLog(tuple(entries))
+
+
+#: Rules that hide cells of count tables. The manifest merges them: which blanks are
+#: primary (a count of 1 to threshold - 1) would tell an attacker they are small.
+_COUNT_RULES = frozenset({"primary", "complement", "secondary", "release_secondary", "share",
+                          "value"})
+
+
+def _published_log(log: SuppressionLog) -> list[dict[str, object]]:
+    """The suppression log as the manifest publishes it.
+
+    Counts per table and column; the rules of count tables merged as
+    ``suppressed``. Model and curve rules are kept: they blank estimates, not counts.
+    """
+    merged = SuppressionLog() + SuppressionLog(tuple(  # adding merges equal keys
+        (t, c, "suppressed" if r in _COUNT_RULES else r, n) for t, c, r, n in log.entries))
+    return [r for r in merged.to_records() if r["suppressed_cells"]]
 
 
 def _alive(pid: int) -> bool:

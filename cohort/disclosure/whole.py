@@ -63,6 +63,7 @@ class _Table:
     values: dict[str, np.ndarray]
     suppressed: dict[str, np.ndarray]
     written: bool
+    latent: bool = False
     index: dict[tuple, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -108,22 +109,27 @@ class ReleaseSystem:
 
     # ------------------------------------------------------------- joining
     def add(self, name: str, df: pd.DataFrame, policy: Counts, by: Sequence[str],
-            suppressed: Mapping[str, np.ndarray], *, written: bool = True
-            ) -> dict[str, np.ndarray]:
+            suppressed: Mapping[str, np.ndarray], *, written: bool = True,
+            latent: bool = False) -> dict[str, np.ndarray]:
         """Add a table after its own suppression; return its masks, suppressed further.
 
         ``df`` holds the true counts; ``suppressed`` is, per count column, what
         the table's own rules suppressed. The result suppresses further cells of
         this table until every suppressed cell of the part of the release it
-        touches is protected.
+        touches is protected. A ``latent`` table is never shown, not even through
+        outputs: every cell is hidden, and its small ones are protected by the
+        tables that join after it (the events between two times of a risk table
+        that publishes cumulative counts).
         """
         if name in self.tables:
             msg = f"the release already has counts named {name!r}"
             raise DisclosureError(msg)
         keys = df[list(by)].reset_index(drop=True)
         values = {c: df[c].to_numpy(dtype=np.int64) for c in policy.count_cols}
-        masks = {c: np.asarray(suppressed[c], dtype=bool).copy() for c in policy.count_cols}
-        table = _Table(name, list(by), policy, keys, values, masks, written)
+        masks = {c: (np.ones(len(keys), bool) if latent
+                     else np.asarray(suppressed[c], dtype=bool).copy())
+                 for c in policy.count_cols}
+        table = _Table(name, list(by), policy, keys, values, masks, written, latent)
         self.tables[name] = table
         self.relations.extend(policy.relations)
         self._check_relations(name)
@@ -184,13 +190,13 @@ class ReleaseSystem:
             for g in groups:
                 if len(g) == 1:
                     cells = [(t.name, g[0], int(r)) for r in rows]
-                    out.append(_Block(base, cells, np.zeros(len(rows), bool)))
+                    out.append(_Block(base, cells, np.full(len(rows), t.latent)))
                 else:
                     num, den = g
                     cells = ([(t.name, num, int(r)) for r in rows]
                              + [(t.name, den, int(r)) for r in rows]
                              + [(t.name, f"~{num}~{den}", int(r)) for r in rows])
-                    unseen = np.r_[np.zeros(2 * len(rows), bool), np.ones(len(rows), bool)]
+                    unseen = np.r_[np.full(2 * len(rows), t.latent), np.ones(len(rows), bool)]
                     out.append(_Block(with_complements(base), cells, unseen))
         return out
 
@@ -267,7 +273,7 @@ class ReleaseSystem:
         try:
             self._protect_cells(name, blocks, eqs)
         except DisclosureError:
-            if self.tables[name].written:
+            if self.tables[name].written or self.tables[name].latent:
                 raise
             # Declared counts are shown only through the outputs resting on them: when
             # no pattern of their cells protects the release (their zeros and the
@@ -420,6 +426,10 @@ class ReleaseSystem:
 
     def times(self, ref: RiskTableRef) -> np.ndarray:
         """The risk table's times for the group, sorted."""
+        if ref.table not in self.tables:
+            msg = (f"the curve's risk table {ref.table!r} is not in this release; write it "
+                   "before the curve")
+            raise DisclosureError(msg)
         t = self.tables[ref.table]
         rows = np.ones(len(t.keys), dtype=bool)
         for k, v in ref.where.items():
