@@ -165,7 +165,7 @@ def run_study(
                 released_here: dict[str, pd.DataFrame] = {}
                 for o in outputs:
                     if not o.written:
-                        rel.declare_counts(o.name, o.data, o.policy)
+                        rel.declare_counts(o.name, o.data, o.policy, latent=o.latent)
                         continue
                     released = rel.write_table(o.name, o.data, o.policy)
                     released_here[o.name] = ctx.released[o.name] = released

@@ -45,8 +45,9 @@ class TableOutput:
     :class:`~cohort.disclosure.ModelOutput` or :class:`~cohort.disclosure.Curve`),
     with its relations to the other tables of the release. ``written=False``
     declares counts that are not written but that model outputs of the release
-    reveal (see :meth:`~cohort.disclosure.Release.declare_counts`); they have no
-    title in the report and no figure.
+    reveal, and ``latent=True`` as well counts that nothing shows but that the
+    published tables determine (see :meth:`~cohort.disclosure.Release.declare_counts`);
+    neither has a title in the report or a figure.
 
     ``figure(released, released_so_far)`` gets the released table and every table
     of the same analysis released before it (by name), so a figure can combine
@@ -60,6 +61,7 @@ class TableOutput:
     figure: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], Any] | None = None
     caption: str = ""
     written: bool = True
+    latent: bool = False
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,7 @@ class Flows(Analysis):
                 status,
                 Counts(count_cols=("population", "births", "deaths", "in_moves", "out_moves"),
                        by=("year", "group"), totals={"group": {"all": _STATUSES}},
-                       separate=("year",)),
+                       separate=("year",), relations=_balance(years)),
                 figure=flows_figure,
                 caption="Moves per 1,000 residents of each group on 1 January; resource "
                 "status at the move. Suppressed cells are not drawn.",
@@ -185,6 +185,23 @@ class Flows(Analysis):
                         "censored at death and the end of the data)."),
         ]
         return outputs
+
+
+def _balance(years: set[int]) -> tuple[Relation, ...]:
+    """The population on 1 January of the next year, by the year's flows (exact).
+
+    Every change of who lives in the area is an in- or out-move (births and deaths
+    among them), so population(Y + 1) + deaths + out-moves = population(Y) +
+    births + in-moves, for all residents (not per status: the status changes).
+    """
+    def cell(y: int, col: str) -> CellRef:
+        return CellRef("flows_by_status", {"year": y, "group": "all"}, col)
+
+    return tuple(
+        Relation([cell(y + 1, "population"), cell(y, "deaths"), cell(y, "out_moves")],
+                 [cell(y, "population"), cell(y, "births"), cell(y, "in_moves")])
+        for y in sorted(years) if y + 1 in years
+    )
 
 
 def _od_units(ctx: Context, u) -> pd.DataFrame:

@@ -132,6 +132,11 @@ class Survival(Analysis):
                        relations=_group_relations(groups)),
             ),
             TableOutput(
+                "survival_intervals", "", _intervals(risk, exits),
+                Counts(count_cols=("events", "censored"), by=("group", "interval")),
+                written=False, latent=True,
+            ),
+            TableOutput(
                 "survival_exits",
                 "How follow-up ended, per group",
                 exits,
@@ -210,20 +215,74 @@ def _exit_relations(exits: pd.DataFrame, groups: pd.DataFrame) -> tuple[Relation
 
 
 def _risk_relations(risk: pd.DataFrame, exits: pd.DataFrame) -> tuple[Relation, ...]:
-    """At risk at the start = at risk + events + censored at any later time = the exits."""
+    """How the risk table adds up, and what its differences are.
+
+    At risk at the start = at risk + events + censored at any later time = the
+    group's exits; the events (censorings) before a time = those before the time
+    before it + those in between (the latent ``survival_intervals``), and all the
+    events (censorings) of the exits = those before the last time + those after.
+    """
     out = []
+
+    def cell(table: str, key: dict, col: str) -> CellRef:
+        return CellRef(table, key, col)
+
     for g, part in risk.groupby("group", sort=False):
-        start = CellRef("risk_table", {"group": g, "months": int(part["months"].min())},
-                        "at_risk")
-        for m in part["months"].iloc[1:]:
-            at = {"group": g, "months": int(m)}
-            out.append(Relation(start, [CellRef("risk_table", at, c)
+        months = [int(m) for m in part["months"]]
+        start = cell("risk_table", {"group": g, "months": months[0]}, "at_risk")
+        for m in months[1:]:
+            at = {"group": g, "months": m}
+            out.append(Relation(start, [cell("risk_table", at, c)
                                         for c in ("at_risk", "events", "censored")]))
-        mine = exits.loc[exits["group"] == g, "exit"]
-        if len(mine):
-            out.append(Relation(start, [CellRef("survival_exits", {"group": g, "exit": e}, "n")
-                                        for e in mine]))
+        for a, b in zip(months, months[1:], strict=False):
+            iv = {"group": g, "interval": _interval(a, b)}
+            for col in ("events", "censored"):
+                out.append(Relation(cell("risk_table", {"group": g, "months": b}, col),
+                                    [cell("risk_table", {"group": g, "months": a}, col),
+                                     cell("survival_intervals", iv, col)]))
+        mine = list(exits.loc[exits["group"] == g, "exit"])
+        if mine:
+            ex = [cell("survival_exits", {"group": g, "exit": e}, "n") for e in mine]
+            out.append(Relation(start, ex))
+            last = {"group": g, "months": months[-1]}
+            after = {"group": g, "interval": _interval(months[-1], None)}
+            for col, which in (("events", [e == _EVENT for e in mine]),
+                               ("censored", [e != _EVENT for e in mine])):
+                left = [x for x, keep in zip(ex, which, strict=True) if keep]
+                if left:
+                    out.append(Relation(left, [cell("risk_table", last, col),
+                                               cell("survival_intervals", after, col)]))
     return tuple(out)
+
+
+_EVENT = "event"
+
+
+def _interval(a: int, b: int | None) -> str:
+    return f"{a}-{b}" if b is not None else f"after {a}"
+
+
+def _intervals(risk: pd.DataFrame, exits: pd.DataFrame) -> pd.DataFrame:
+    """Events and censorings between the risk table's times, and after the last one.
+
+    Nothing shows them, but the risk table's cumulative counts (and the exits)
+    give each as a difference: they must not be small where those are published.
+    """
+    rows = []
+    for g, part in risk.groupby("group", sort=False):
+        part = part.sort_values("months")
+        m = part["months"].astype(int).tolist()
+        e, c = part["events"].tolist(), part["censored"].tolist()
+        for k in range(1, len(m)):
+            rows.append({"group": g, "interval": _interval(m[k - 1], m[k]),
+                         "events": e[k] - e[k - 1], "censored": c[k] - c[k - 1]})
+        mine = exits[exits["group"] == g]
+        if len(mine):
+            n_event = int(mine.loc[mine["exit"] == _EVENT, "n"].sum())
+            n_cens = int(mine.loc[mine["exit"] != _EVENT, "n"].sum())
+            rows.append({"group": g, "interval": _interval(m[-1], None),
+                         "events": n_event - e[-1], "censored": n_cens - c[-1]})
+    return pd.DataFrame(rows, columns=["group", "interval", "events", "censored"])
 
 
 def _risk_table(d: pd.DataFrame, step: int, horizon: int) -> pd.DataFrame:
