@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -86,7 +86,8 @@ def test_cli_exit_codes(small_extract, study_file, tmp_path, capsys):
     assert main(["check-release", str(tmp_path / "broken")]) == 1
 
 
-def test_estate_cannot_be_recovered_from_municipality_minus_rest(small_extract, study_file, tmp_path):
+def test_estate_cannot_be_recovered_from_municipality_minus_rest(small_extract, study_file,
+                                                                  tmp_path):
     out = tmp_path / "release"
     run_study(load_study(study_file), out=out, extract=small_extract)
     s = pd.read_csv(out / "indicators_series.csv")
