@@ -1,84 +1,45 @@
 """The strategy's table of social balance: Værebro Park next to Gladsaxe Kommune.
 
-Computes the six indicators of definitions §1 for the estate and its
-municipality, each for the period the strategy published (January 2018; the
-school year 2016/17; 2017), applies disclosure control, and prints them in the
-strategy's layout next to the published values. Optionally draws the series
-2010-2019 (one panel per indicator) and the vulnerable-area criteria.
+Runs the study's ``indicators`` analysis (and, with ``--list-year``, the
+``vulnerable_area`` analysis) through the study runner, so every number passes
+disclosure control as one release (the strategy's table repeats cells of the
+series, and the release protects them together), and prints the six indicators
+of definitions §1 for the estate and its municipality, each for the period the
+strategy published (January 2018; the school year 2016/17; 2017), in the
+strategy's layout next to the published values. Everything printed is read from
+the released tables.
 
     python analyses/strategy_indicators.py --extract path/to/extract
     python analyses/strategy_indicators.py --persons 300000 --seed 1   # synthetic registers
-    python analyses/strategy_indicators.py --extract x --figure indicators.png --list-year 2019
+    python analyses/strategy_indicators.py --extract x --out rel --figure indicators.png \\
+        --list-year 2019
 
-Every number printed or drawn has passed ``cohort.disclosure.suppress_counts``
-(threshold 5 by default): a suppressed cell shows "·".
+``--out`` keeps the release (with its manifest and report); without it the
+release is written to a temporary folder and removed after printing.
+``--figure`` copies the release's figure of the series 2010-2019.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from cohort.disclosure import SuppressionLog, suppress_counts
-from cohort.extract import read_extract
-from cohort.indicators import (
-    INDICATORS,
-    PUBLISHED,
-    plot_social_balance,
-    social_balance,
-    social_balance_series,
-    vulnerable_area,
-)
+from cohort.indicators import INDICATORS, PUBLISHED
 from cohort.indicators._published import indicator_label
 from cohort.indicators.plots import unit_name
+from cohort.study import parse_study, run_study
 
 ESTATE, MUNICIPALITY = "area:vaerebro_park", "municipality:159"
-REST = "municipality:159 without the estate"  # never printed: it lets secondary suppression see
-                                              # that the municipality minus the estate is a cell
-
-
-def controlled(table: pd.DataFrame, *, threshold: int, by: list[str], name: str):
-    """Suppress small counts in a table of the estate and its municipality.
-
-    The municipality contains the estate, so "municipality minus estate" is a
-    cell an attacker can compute: it is added as a row, declared through the
-    hierarchy, protected with the others and then dropped. Each indicator and
-    period is its own small table (cells of different periods or indicators do
-    not add up to one another).
-    """
-    keys = [c for c in by if c != "unit"]
-    frames, log = [], SuppressionLog()
-    for _, part in table.groupby(keys, sort=False):
-        est = part[part.unit == ESTATE].set_index(keys)[["numerator", "denominator"]]
-        mun = part[part.unit == MUNICIPALITY].set_index(keys)[["numerator", "denominator"]]
-        rest = (mun - est).reset_index()
-        rest["unit"] = REST
-        rest["share"] = rest["numerator"] / rest["denominator"].where(rest["denominator"] > 0)
-        full = pd.concat([part, rest[part.columns]], ignore_index=True)
-        res = suppress_counts(
-            full, count_cols=["numerator", "denominator"], threshold=threshold, by=by,
-            totals={"unit": {MUNICIPALITY: [ESTATE, REST]}},
-            shares={"share": ("numerator", "denominator")}, table=name,
-        )
-        frames.append(res.frame[res.frame.unit != REST])
-        log = log + res.log
-    return pd.concat(frames, ignore_index=True), log
-
-
-def strategy_table(ex, *, threshold: int) -> tuple[pd.DataFrame, object]:
-    """The six indicators, each for its published period, disclosure-controlled."""
-    frames = [
-        social_balance(ex, units=[ESTATE, MUNICIPALITY], year=PUBLISHED[k][0], indicators=[k])
-        for k in INDICATORS
-    ]
-    raw = pd.concat(frames, ignore_index=True)
-    return controlled(raw, threshold=threshold, by=["unit", "indicator", "period"],
-                      name="strategy_indicators")
+STUDY = {
+    "study": {"name": "Værebro Park: the strategy's indicators", "seed": 2018},
+    "units": {"target": "vaerebro_park", "municipality": 159},
+    "analyses": {"indicators": {"years": [2010, 2019], "table_year": 2018}},
+}
 
 
 def _pct(x) -> str:
@@ -106,6 +67,30 @@ def render(table: pd.DataFrame) -> str:
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def render_vulnerable(release: Path) -> str:
+    """The released criteria of the estate (· where disclosure control hid a value)."""
+    crit = pd.read_csv(release / "vulnerable_area_criteria.csv")
+    income = pd.read_csv(release / "vulnerable_area_income.csv")
+    status = pd.read_csv(release / "vulnerable_area_status.csv").iloc[0]
+    lines = []
+    for _, r in pd.concat([crit, income], ignore_index=True).iterrows():
+        if r["criterion"] == "low_income":
+            val = "·" if pd.isna(r["value"]) else f"{r['value']:,.0f} DKK"
+            cut = "·" if pd.isna(r["cutoff"]) else f"< {r['cutoff']:,.0f} DKK"
+        else:
+            val = _pct(r["value"])
+            op = ">=" if r["criterion"] == "convictions" else ">"
+            cut = "·" if pd.isna(r["cutoff"]) else f"{op} {_pct(r['cutoff'])}"
+        met = "·" if pd.isna(r["met"]) else ("met" if r["met"] == "yes" else "not met")
+        lines.append(f"  {r['criterion']:<24} {val:>14}  {cut:<20} {met}")
+    verdict = {"yes": "vulnerable", "no": "not vulnerable"}.get(status["vulnerable"], "·")
+    lines.append(f"  residents on 31 December {int(status['list_year']) - 1}: "
+                 f"{_n(status['residents'])}; criteria met: "
+                 f"{status['criteria_met'] if pd.notna(status['criteria_met']) else '·'}"
+                 f" -> {verdict}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the analysis (see the module's docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -114,10 +99,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="without --extract: size of the synthetic registers (default 300,000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threshold", type=int, default=5, help="disclosure threshold (default 5)")
-    ap.add_argument("--figure", type=Path, help="write the series 2010-2019 as a PNG here")
+    ap.add_argument("--out", type=Path, help="keep the release in this folder")
+    ap.add_argument("--figure", type=Path, help="copy the series 2010-2019 figure (PNG) here")
     ap.add_argument("--list-year", type=int, help="also print the vulnerable-area criteria")
     args = ap.parse_args(argv)
-
+    if args.figure is not None and args.figure.exists():
+        ap.error(f"--figure {args.figure} exists; choose a new file name")
+    raw = {**STUDY, "disclosure": {"threshold": args.threshold},
+           "analyses": dict(STUDY["analyses"])}
+    if args.list_year:
+        raw["analyses"]["vulnerable_area"] = {"list_years": [args.list_year, args.list_year]}
     with tempfile.TemporaryDirectory() as tmp:
         path = args.extract
         if path is None:
@@ -126,67 +117,21 @@ def main(argv: list[str] | None = None) -> int:
             path = synthesise(Path(tmp) / "synthetic", persons=args.persons,
                               seed=args.seed).path
             print(f"synthetic registers: {args.persons:,} persons, seed {args.seed}")
-        with read_extract(path) as ex:
-            table, log = strategy_table(ex, threshold=args.threshold)
-            print("Indicators of social balance (the strategy's table)\n")
-            print(render(table))
-            print("\n· suppressed by disclosure control (threshold "
-                  f"{args.threshold}); n = persons in the population")
-            if args.figure:
-                series = social_balance_series(ex, units=[ESTATE, MUNICIPALITY],
-                                               years=range(2010, 2020))
-                series, slog = controlled(series, threshold=args.threshold,
-                                          by=["year", "unit", "indicator", "period"],
-                                          name="strategy_series")
-                log = log + slog
-                fig = plot_social_balance(
-                    series, note=f"No point: suppressed (fewer than {args.threshold} persons)")
-                fig.savefig(args.figure, dpi=120, metadata={"Software": None})
-                print(f"figure: {args.figure}")
-            if args.list_year:
-                print(f"\nVulnerable-area criteria, list of 1 December {args.list_year}\n")
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    va = vulnerable_area(ex, areas=["vaerebro_park"], list_year=args.list_year)
-                for w in caught:
-                    print(f"note: {w.message}")
-                print(render_vulnerable(va, threshold=args.threshold))
-        for rec in log.to_records():
-            print(f"suppressed: {rec['table']}.{rec['column']} {rec['rule']}: "
-                  f"{rec['suppressed_cells']} cells")
+        out = args.out or Path(tmp) / "release"
+        run_study(parse_study(raw), out=out, extract=path, use_cache=False)
+        print("Indicators of social balance (the strategy's table)\n")
+        print(render(pd.read_csv(out / "strategy_table.csv")))
+        print(f"\n· suppressed by disclosure control (threshold {args.threshold}); "
+              "n = persons in the population")
+        if args.figure:
+            shutil.copyfile(out / "indicators_series_figure.png", args.figure)
+            print(f"figure: {args.figure}")
+        if args.list_year:
+            print(f"\nVulnerable-area criteria, list of 1 December {args.list_year}\n")
+            print(render_vulnerable(out))
+        if args.out:
+            print(f"\nrelease written to {args.out}")
     return 0
-
-
-def render_vulnerable(va: pd.DataFrame, *, threshold: int) -> str:
-    """The criteria with counts below the threshold suppressed (means with their n)."""
-    df = va.copy()
-    df["numerator"] = df["numerator"].fillna(df["denominator"]).astype("int64")
-    res = suppress_counts(
-        df[["criterion", "numerator", "denominator", "value"]],
-        count_cols=["numerator", "denominator"], threshold=threshold, by=["criterion"],
-        values={"value": "denominator"}, table="vulnerable_area",
-    )
-    out = res.frame
-    lines = []
-    for (_, r), (_, v) in zip(out.iterrows(), va.iterrows(), strict=True):
-        if v["criterion"] == "low_income":
-            val = "·" if pd.isna(r["value"]) else f"{r['value']:,.0f} DKK"
-            cut = f"< {v['cutoff']:,.0f} DKK ({v['threshold']:.0%} of the region's mean)"
-        elif v["criterion"] == "convictions":
-            val = _pct(r["value"])
-            cut = f">= {_pct(v['cutoff'])} ({v['threshold']:g} x the national share)"
-        else:
-            val = _pct(r["value"])
-            cut = f"> {_pct(v['cutoff'])}"
-        met = "met" if v["met"] and not pd.isna(r["value"]) else (
-            "·" if pd.isna(r["value"]) else "not met")
-        lines.append(f"  {v['criterion']:<24} {val:>14}  {cut:<48} {met}")
-    residents = va["residents"].iloc[0]
-    res_txt = "fewer than the threshold" if residents < threshold else f"{residents:,}"
-    verdict = "vulnerable" if va["vulnerable"].iloc[0] else "not vulnerable"
-    lines.append(f"  residents on 31 December {va['list_year'].iloc[0] - 1}: {res_txt}; "
-                 f"criteria met: {va['criteria_met'].iloc[0]} of 4 -> {verdict}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
