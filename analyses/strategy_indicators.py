@@ -11,8 +11,7 @@ the released tables.
 
     python analyses/strategy_indicators.py --extract path/to/extract
     python analyses/strategy_indicators.py --persons 300000 --seed 1   # synthetic registers
-    python analyses/strategy_indicators.py --extract x --out rel --figure indicators.png \\
-        --list-year 2019
+    python analyses/strategy_indicators.py --extract x --out rel --list-year 2019
 
 ``--out`` keeps the release (with its manifest and report); without it the
 release is written to a temporary folder and removed after printing.
