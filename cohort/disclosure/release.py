@@ -38,7 +38,7 @@ from cohort.disclosure.rules import (
     suppress_counts,
 )
 from cohort.disclosure.whole import ReleaseSystem
-from cohort.exceptions import DisclosureError, DisclosureWarning, UserError
+from cohort.exceptions import CohortError, DisclosureError, DisclosureWarning, UserError
 
 __all__ = ["MANIFEST", "Release", "sha256_file"]
 
@@ -500,7 +500,7 @@ class Release:
             msg = (f"the whole-release check found {len(found)} suppressed cells that the "
                    f"release would narrow too far (tables {tables}); nothing was written. "
                    "This is a defect in the disclosure layer: please report it.")
-            raise DisclosureError(msg)
+            raise CohortError(msg)  # exit 4: a defect, not the user's doing
 
     def whole_release_summary(self) -> dict[str, Any]:
         """What the whole-release check did: counts of cells and outputs, never values."""

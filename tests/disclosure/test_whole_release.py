@@ -27,7 +27,7 @@ from cohort.disclosure import (
     same_cells,
 )
 from cohort.disclosure.whole import ReleaseSystem
-from cohort.exceptions import DisclosureError
+from cohort.exceptions import CohortError, DisclosureError
 
 WIDTH = 3  # threshold 5: an attacker's interval must span at least 3
 
@@ -299,9 +299,10 @@ def test_a_curve_is_cut_where_its_risk_table_hides_a_cell(tmp_path):
 def test_the_audit_refuses_a_release_it_finds_leaking(tmp_path, monkeypatch):
     # the relation-aware step switched off: the audit at the end catches it
     monkeypatch.setattr(ReleaseSystem, "_protect", lambda *a, **k: None)
-    with pytest.raises(DisclosureError, match="whole-release check found"):
+    with pytest.raises(CohortError, match="whole-release check found") as err:
         with Release(tmp_path / "rel") as rel:
             rel.write_table("validation", VALIDATION, Counts(
                 count_cols=COLS, by=["table"],
                 identities={"rows_read": ("rows_accepted", "rows_quarantined")}))
     assert not (tmp_path / "rel").exists()
+    assert err.value.exit_code == 4  # a defect in the package, not the user's doing
