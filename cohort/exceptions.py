@@ -35,6 +35,7 @@ __all__ = [
     "DisclosureWarning",
     "MissingTableError",
     "ModelError",
+    "OutputError",
     "ParameterError",
     "StudyFileError",
     "UserError",
@@ -181,6 +182,20 @@ class ModelError(DataError):
     Traceback (most recent call last):
     ...
     cohort.exceptions.ModelError: there are no events; a Cox model cannot be fitted
+
+    """
+
+
+class OutputError(UserError):
+    """An output folder cannot be used or written.
+
+    It is not ours, it is busy, or the disk or the permissions refuse it. Nothing
+    of the user's is touched.
+
+    Examples
+    --------
+    >>> OutputError("release: a folder that is not a release of this study").exit_code
+    3
 
     """
 

@@ -28,6 +28,13 @@ import pandas as pd
 
 from cohort._params import check_literal
 from cohort.disclosure._cpr import is_pid_name
+from cohort.disclosure._folder import (
+    FolderLock,
+    check_target,
+    clean_stale,
+    output_errors,
+    replace,
+)
 from cohort.disclosure.check import scan_file
 from cohort.disclosure.models import km_release, suppress_model_output
 from cohort.disclosure.policy import Counts, Curve, ModelOutput, Policy
@@ -94,15 +101,45 @@ def _versions(packages: Sequence[str]) -> dict[str, str]:
     return out
 
 
+# a number inside a label; a minus sign only where it cannot be a dash ("e=-2", not
+# the "-2014" of "2010-2014" or the "-01" of a date)
+_NUMBER = re.compile(r"(?:(?<![^=\s(,])-)?\d+(?:\.\d+)?")
+
+
+def _natural(value: object) -> tuple:
+    """A sort key that orders numbers inside labels by their value (e=-8 ... e=2)."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        return (0, float(value))
+    text = str(value)
+    parts: list[tuple] = []
+    pos = 0
+    for m in _NUMBER.finditer(text):
+        parts += [(1, text[pos:m.start()]), (0, float(m.group()))]
+        pos = m.end()
+    parts.append((1, text[pos:]))
+    return (1, tuple(parts))
+
+
 def _sorted(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Rows in the order of their meaning, the same every time.
+
+    By the dimension columns: a categorical column in the order of its categories
+    (the steps of a flow, the groups of a table as declared), numbers by value,
+    labels naturally (``e=-8, e=-7, ..., e=2``; ``year 9`` before ``year 10``).
+    """
     if not by:
         return df.reset_index(drop=True)
-    try:
-        return df.sort_values(list(by), kind="stable").reset_index(drop=True)
-    except TypeError:  # mixed types in a column, e.g. numbers and a 'Total' label
-        return df.sort_values(list(by), kind="stable",
-                              key=lambda s: s.map(lambda v: (str(type(v)), str(v)))
-                              ).reset_index(drop=True)
+    keys = []
+    for col in by:
+        s = df[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            keys.append(s.cat.codes.to_numpy())
+            continue
+        values = list(dict.fromkeys(s.tolist()))
+        rank = {v: i for i, v in enumerate(sorted(values, key=_natural))}
+        keys.append(s.map(rank).to_numpy())
+    order = np.lexsort(keys[::-1])  # lexsort sorts by its last key first
+    return df.iloc[order].reset_index(drop=True)
 
 
 class Release:
@@ -112,7 +149,12 @@ class Release:
     ----------
     path
         The release folder. It appears only when the ``with`` block ends without
-        an error; an existing folder of that name is replaced.
+        an error. It may be a new path, an empty folder, or a release this package
+        wrote (of the same ``study``, holding nothing else), which is replaced;
+        anything else, or a folder inside, equal to or around an input, is
+        refused with :class:`~cohort.exceptions.OutputError` and left as it is.
+        One writer at a time: a second ``Release`` of the same folder is refused
+        while the first is open.
     disclosure
         The settings; default: on, threshold 5. Disabling needs
         ``DisclosureSettings(enabled=False, reason="...")`` and is recorded.
@@ -124,6 +166,9 @@ class Release:
         The run's seed, recorded.
     packages
         Distributions whose versions are recorded.
+    study
+        The study's name, recorded in the manifest: a release of another study is
+        never replaced.
 
     Examples
     --------
@@ -149,8 +194,10 @@ class Release:
         study_file: str | Path | None = None,
         seed: int | None = None,
         packages: Sequence[str] = DEFAULT_PACKAGES,
+        study: str | None = None,
     ) -> None:
         self.path = Path(path)
+        self.study = study
         self.settings = DisclosureSettings() if disclosure is None else disclosure
         if not isinstance(self.settings, DisclosureSettings):
             msg = "disclosure must be a DisclosureSettings"
@@ -171,16 +218,25 @@ class Release:
 
     # ----------------------------------------------------------- lifecycle
     def __enter__(self) -> Release:
-        parent = self.path.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        for stale in parent.glob(f".{self.path.name}.partial-*"):
-            pid = stale.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or not _alive(int(pid)):
-                shutil.rmtree(stale, ignore_errors=True)
-        self._tmp = parent / f".{self.path.name}.partial-{os.getpid()}"
-        if self._tmp.exists():
-            shutil.rmtree(self._tmp)
-        self._tmp.mkdir()
+        target = check_target(self.path, inputs=[Path(p) for p in self._inputs],
+                              study=self.study)
+        parent = target.parent
+        with output_errors(f"the release folder {self.path}"):
+            parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FolderLock(target)
+        self._lock.acquire()
+        try:
+            with output_errors(f"the release folder {self.path}"):
+                clean_stale(parent, target.name)
+                self._tmp = parent / f".{target.name}.partial-{os.getpid()}"
+                if self._tmp.exists():
+                    shutil.rmtree(self._tmp)
+                self._tmp.mkdir()
+        except BaseException:
+            self._tmp = None
+            self._lock.release()
+            raise
+        self._target = target
         if not self.settings.enabled:
             warnings.warn(
                 f"disclosure control is disabled for release {self.path.name!r}; the manifest "
@@ -190,25 +246,21 @@ class Release:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         tmp = self._require_open()
         self._tmp = None
-        if exc_type is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
         try:
-            if self.settings.enabled:
-                self._audit()
-            self._write_manifest(tmp)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        old = None
-        if self.path.exists():
-            old = self.path.parent / f".{self.path.name}.old-{os.getpid()}"
-            if old.exists():
-                shutil.rmtree(old)
-            os.rename(self.path, old)
-        os.rename(tmp, self.path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            if exc_type is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+                return
+            try:
+                if self.settings.enabled:
+                    self._audit()
+                with output_errors(f"the release {self.path}"):
+                    self._write_manifest(tmp)
+                    replace(tmp, self._target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        finally:
+            self._lock.release()
 
     def _require_open(self) -> Path:
         if self._tmp is None:
@@ -274,7 +326,8 @@ class Release:
             by, kind = [], "km"  # a curve keeps its time order
         out = _sorted(out, by)
         files = [f"{name}.csv", f"{name}.parquet"]
-        out.to_csv(tmp / files[0], index=False, lineterminator="\n", na_rep="")
+        with output_errors(f"table {name!r} of the release {self.path}"):
+            out.to_csv(tmp / files[0], index=False, lineterminator="\n", na_rep="")
         if self.settings.enabled:
             # the checker's other rules as a last line of defence: ids as dimension
             # values, CPR numbers in labels, person-level or min/max columns
@@ -286,7 +339,8 @@ class Release:
                 rules = sorted({f.rule for f in found})
                 msg = f"table {name!r} holds what may not leave (rules: {', '.join(rules)})"
                 raise DisclosureError(msg)
-        _write_parquet(out, tmp / files[1])
+        with output_errors(f"table {name!r} of the release {self.path}"):
+            _write_parquet(out, tmp / files[1])
         self._log = self._log + log
         count_cols = list(policy.count_cols) if isinstance(policy, Counts) else []
         self._tables[name] = {"kind": kind, "rows": len(out),
@@ -445,7 +499,8 @@ class Release:
 
         files = [f"{name}.png", f"{name}.svg"]
         software = f"cohort {_versions(('cohort',))['cohort']}"
-        with matplotlib.rc_context({"svg.hashsalt": f"cohort-{name}", "svg.fonttype": "path"}):
+        with (matplotlib.rc_context({"svg.hashsalt": f"cohort-{name}", "svg.fonttype": "path"}),
+              output_errors(f"figure {name!r} of the release {self.path}")):
             fig.savefig(tmp / files[0], format="png", metadata={"Software": software})
             fig.savefig(tmp / files[1], format="svg",
                         metadata={"Date": None, "Creator": software})
@@ -479,7 +534,8 @@ class Release:
             raise UserError(msg)
         if self.settings.enabled:
             path = tmp / filename
-            path.write_text(text, encoding="utf-8", newline="\n")
+            with output_errors(f"{filename} of the release {self.path}"):
+                path.write_text(text, encoding="utf-8", newline="\n")
             found = scan_file(path, name=filename, threshold=self.settings.threshold)
             if found:
                 path.unlink()
@@ -487,7 +543,8 @@ class Release:
                 msg = f"{filename} holds what may not leave (rules: {', '.join(rules)})"
                 raise DisclosureError(msg)
         else:
-            (tmp / filename).write_text(text, encoding="utf-8", newline="\n")
+            with output_errors(f"{filename} of the release {self.path}"):
+                (tmp / filename).write_text(text, encoding="utf-8", newline="\n")
         self._texts[filename] = {}
         return filename
 
@@ -532,7 +589,8 @@ class Release:
             single[key] = None if p is None else _hash_inputs([p])[0]
         manifest = {
             "manifest_version": MANIFEST_VERSION,
-            "release": self.path.name,
+            "release": self._target.name,
+            "study": self.study,
             "disclosure": {**self.settings.as_dict(),
                            "disabled": not self.settings.enabled},
             "suppression": _published_log(self._log),
@@ -673,16 +731,6 @@ def _published_log(log: SuppressionLog) -> list[dict[str, object]]:
     merged = SuppressionLog() + SuppressionLog(tuple(  # adding merges equal keys
         (t, c, "suppressed" if r in _COUNT_RULES else r, n) for t, c, r, n in log.entries))
     return [r for r in merged.to_records() if r["suppressed_cells"]]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:

@@ -254,3 +254,20 @@ def test_ids_as_dimension_values_are_refused(tmp_path):
         with pytest.raises(DisclosureError, match="pid_values"):
             rel.write_table("t", df, count_cols=["n"])
         assert not any(rel._tmp.iterdir())
+
+
+def test_rows_keep_the_order_of_their_meaning(tmp_path):
+    from cohort.disclosure import ModelOutput
+
+    tidy = pd.DataFrame({"term": ["e=2", "e=-2", "e=-10", "e=0", "sup_t_critical", "e=1"],
+                         "estimate": [0.1, 0.2, 0.3, 0.4, 2.7, 0.5]})
+    steps = pd.DataFrame({"step": pd.Categorical(["everyone", "born 1990-2003", "analysed"],
+                                                 categories=["everyone", "born 1990-2003",
+                                                             "analysed"]),
+                          "n": [300, 120, 90]})
+    with Release(tmp_path / "rel") as rel:
+        es = rel.write_table("es", tidy, ModelOutput(support=pd.DataFrame({"n_persons": [50]})))
+        flow = rel.write_table("flow", steps, count_cols=["n"], by=["step"])
+    assert es["term"].tolist() == ["e=-10", "e=-2", "e=0", "e=1", "e=2", "sup_t_critical"]
+    assert flow["step"].tolist() == ["everyone", "born 1990-2003", "analysed"]
+    assert (tmp_path / "rel" / "flow.csv").read_text().splitlines()[1].startswith("everyone")
