@@ -28,6 +28,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
 
 
+_RUN_EPILOG = """\
+--out is never lost: any other existing folder or file is refused and left as it
+is, and a second run into a folder being written is refused with the first named.
+Raw tables are cached beside the release (.cohort-cache/, unsuppressed: it stays
+on the server).
+
+exit codes:
+  0  the release is written
+  1  the release is written, but the data could not support an analysis (or a
+     model of one); the report says which and why
+  2  the extract cannot be used (validation stopped)
+  3  the study file, the parameters or the output folder are not right; or the
+     disk or permissions refused a write. Nothing was released.
+  4  a defect in cohort: please report it
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cohort", description="Register-based cohort and moving-pattern studies.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -51,9 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=None,
                    help="random seed of the registers (default: cohort.synth.DEFAULT_SEED)")
 
-    r = sub.add_parser("run", help="run a study file and write its release")
+    r = sub.add_parser(
+        "run", help="run a study file and write its release",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_RUN_EPILOG)
     r.add_argument("study", type=Path, help="the study file (TOML)")
-    r.add_argument("--out", type=Path, default=None, help="the release folder")
+    r.add_argument("--out", type=Path, default=None,
+                   help="the release folder (default: the study file's [output] folder): a "
+                   "new path, an empty folder, or a release of the same study, which is "
+                   "replaced; never inside, equal to or around the extract")
     r.add_argument("--extract", type=Path, default=None, help="the extract folder")
 
     c = sub.add_parser("check-release", help="scan a folder before it leaves the server")

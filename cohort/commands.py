@@ -75,7 +75,7 @@ def demo(
         progress=lambda msg: progress.write(msg + "\n"),
     )
     stream.write(_summary(result))
-    return EXIT_OK
+    return EXIT_FINDINGS if result.left_out else EXIT_OK
 
 
 def run(
@@ -92,7 +92,7 @@ def run(
         progress=lambda msg: progress.write(msg + "\n"),
     )
     stream.write(_summary(result))
-    return EXIT_OK
+    return EXIT_FINDINGS if result.left_out else EXIT_OK
 
 
 def check_release(path: Path, *, threshold: int, stream: TextIO | None = None) -> int:
@@ -126,6 +126,8 @@ def _summary(result) -> str:
         f"Release written to {result.release}",
         f"  tables: {len(result.tables)}, figures: {len(result.figures)}"
         + (f", reused from cache: {', '.join(result.cached)}" if result.cached else ""),
+        *[f"  left out (the data cannot support it; see the report): {x}"
+          for x in result.left_out],
         f"  open {result.release / 'report.html'}",
         f"  before it leaves the server: cohort check-release {result.release}",
     ]

@@ -31,6 +31,7 @@ th { background: #f3f3f3; } td.txt, th.txt { text-align: left; }
 td.sup { color: #999; text-align: center; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption, .caption { color: #444; font-size: .9rem; }
+.note { border-left: 3px solid #b2182b; padding-left: .6rem; }
 details { margin: .5rem 0 1rem; } summary { cursor: pointer; color: #0b5394; }
 nav ul { columns: 2; }
 """
@@ -119,6 +120,8 @@ def render_report(
     for s in sections:
         parts.append(f'<section id="{_esc(s["key"])}"><h2>{_esc(s["title"])}</h2>')
         parts.append(f"<p>{_esc(s['description'])}</p>")
+        for note in s.get("notes", ()):
+            parts.append(f'<p class="note"><strong>Note:</strong> {_esc(note)}</p>')
         for o in s["outputs"]:
             parts.append(f'<h3 id="{_esc(o["name"])}">{_esc(o["title"])}</h3>')
             if o["figure"]:

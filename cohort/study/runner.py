@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ import pandas as pd
 
 import cohort
 from cohort.disclosure import Counts, Release, sha256_file
-from cohort.exceptions import DataQualityWarning, StudyFileError
-from cohort.study.analyses import ANALYSES, Context
+from cohort.disclosure._folder import check_target
+from cohort.exceptions import CohortWarning, DataQualityWarning, ModelError, StudyFileError
+from cohort.study.analyses import ANALYSES, NOTES, Context, ExtractFacts
 from cohort.study.spec import StudySpec
 
-__all__ = ["RunResult", "run_study"]
+__all__ = ["RunResult", "check_against_extract", "run_study"]
 
 Progress = Callable[[str], None]
 
@@ -40,6 +42,9 @@ class RunResult:
     figures: tuple[str, ...]
     cached: tuple[str, ...]
     quarantined_rows: int
+    #: analyses, or outputs of one (``"survival: ..."``), that the data could not
+    #: support and that the release leaves out, with why; the run then exits 1
+    left_out: tuple[str, ...] = ()
 
 
 def _extract_hash(path: Path) -> str:
@@ -62,18 +67,69 @@ def _code_hash() -> str:
 
 
 def _cache_get(folder: Path) -> dict[str, pd.DataFrame] | None:
+    """The cached raw tables, or None.
+
+    A damaged entry is removed (it is ours) and recomputed, with a warning.
+    """
     index = folder / "index.json"
     if not index.is_file():
         return None
-    names = json.loads(index.read_text())
-    return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
+    try:
+        names = json.loads(index.read_text())
+        return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
+    except Exception:  # noqa: BLE001 - any damage: unreadable, truncated, not Parquet
+        warnings.warn(
+            f"the cache entry {folder} is damaged; it is removed and the analysis "
+            "computed again", CohortWarning, stacklevel=3)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
 
 
 def _cache_put(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for n, df in tables.items():
-        df.to_parquet(folder / f"{n}.parquet", index=False)
-    (folder / "index.json").write_text(json.dumps(sorted(tables)))
+    """Cache the raw tables.
+
+    The index is written last, so a half-written entry is never read. Failing to
+    cache (a full disk) is a warning, not a failed run.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for n, df in tables.items():
+            df.to_parquet(folder / f"{n}.parquet", index=False)
+        (folder / "index.json").write_text(json.dumps(sorted(tables)))
+    except OSError as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        warnings.warn(f"could not cache the tables in {folder} ({err.strerror}); the run "
+                      "goes on without the cache", CohortWarning, stacklevel=3)
+
+
+def _facts(ex) -> ExtractFacts:
+    """What the study file is checked against: the extract's end, areas, municipalities."""
+    con = ex.con
+    areas = {r[0] for r in con.execute(
+        "SELECT DISTINCT area FROM addresses WHERE area IS NOT NULL").fetchall()}
+    muns = {int(r[0]) for r in con.execute(
+        "SELECT DISTINCT municipality FROM addresses WHERE municipality IS NOT NULL").fetchall()}
+    return ExtractFacts(extract_end=ex.extract_end, areas=frozenset(areas),
+                        municipalities=frozenset(muns))
+
+
+def check_against_extract(spec: StudySpec, facts: ExtractFacts) -> list[str]:
+    """Every way the study file does not fit the extract, found before anything runs."""
+    u = spec.units
+    problems = []
+    if u.target not in facts.areas:
+        problems.append(f"[units] target = {u.target!r}: no address of the extract lies in "
+                        "that area (addresses.area)")
+    missing = [c for c in u.comparison if c not in facts.areas]
+    if missing:
+        problems.append(f"[units] comparison: no address lies in {missing}")
+    if u.municipality not in facts.municipalities:
+        problems.append(f"[units] municipality = {u.municipality}: no address of the extract "
+                        "lies in it")
+    for key in (k for k in ANALYSES if k in spec.analyses):
+        problems += [f"[analyses.{key}] {p}" for p in
+                     ANALYSES[key].check_extract(spec.analyses[key], facts, spec)]
+    return problems
 
 
 def run_study(
@@ -100,16 +156,16 @@ def run_study(
         Reuse raw tables computed from identical inputs.
 
     """
-    import matplotlib.pyplot as plt
-
     from cohort.disclosure import install_log_filter
     from cohort.extract import read_extract
-    from cohort.report import render_report
 
     install_log_filter()
 
     say = progress or (lambda _msg: None)
     out = Path(out) if out is not None else spec.output
+    if out is None:
+        msg = "the study file names no release folder: add [output] folder = \"...\" or pass --out"
+        raise StudyFileError(msg)
     ex_path = Path(extract) if extract is not None else spec.extract
     if ex_path is None:
         msg = "the study file names no extract: add [extract] path = \"...\" or pass --extract"
@@ -117,82 +173,114 @@ def run_study(
     if not ex_path.is_dir():
         msg = f"{ex_path}: the extract folder does not exist"
         raise StudyFileError(msg)
+    # before anything is read or computed: is the release folder ours to write?
+    check_target(out, inputs=[ex_path], study=spec.name)
     say(f"validating the extract {ex_path}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         ex = read_extract(ex_path)
+    with ex:
+        problems = check_against_extract(spec, _facts(ex))
+        if problems:
+            where = spec.source or "the study"
+            msg = (f"{where} does not fit the extract (nothing was computed):\n  - "
+                   + "\n  - ".join(problems))
+            raise StudyFileError(msg)
+        return _run(spec, ex, ex_path, out, say, use_cache=use_cache)
+
+
+def _run(spec: StudySpec, ex, ex_path: Path, out: Path, say: Progress, *,
+         use_cache: bool) -> RunResult:
+    import matplotlib.pyplot as plt
+
+    from cohort.report import render_report
+
     cache_root = out.parent / ".cohort-cache"
     ex_hash = _extract_hash(ex_path)
     code = _code_hash()
     written_tables: list[str] = []
     figures: list[str] = []
     cached: list[str] = []
+    left_out: list[str] = []
     sections: list[dict] = []
-    with ex:
-        report = ex.report
-        study_file = spec.source if spec.source is not None else None
-        with Release(
-            out,
-            disclosure=spec.disclosure,
-            inputs=[ex_path],
-            extract_toml=ex_path / "extract.toml",
-            study_file=study_file,
-            seed=spec.seed,
-        ) as rel:
-            val = _validation_table(report)
-            ctx = Context(extract=ex, spec=spec)
-            ctx.released["validation"] = rel.write_table("validation", val, Counts(
-                count_cols=_VALIDATION[1:], by=_VALIDATION[:1],
-                identities={"rows_read": ("rows_accepted", "rows_quarantined")}))
-            written_tables.append("validation")
-            names = [k for k in ANALYSES if k in spec.analyses]
-            for i, key in enumerate(names, start=1):
-                analysis = ANALYSES[key]
-                params = spec.analyses[key]
-                say(f"[{i}/{len(names)}] {analysis.title}")
-                fp = spec.fingerprint(key, params, ex_hash, code)
-                folder = cache_root / key / fp[:32]
-                tables = _cache_get(folder) if use_cache else None
-                if tables is None:
+    report = ex.report
+    with Release(
+        out,
+        disclosure=spec.disclosure,
+        inputs=[ex_path],
+        extract_toml=ex_path / "extract.toml",
+        study_file=spec.source,
+        seed=spec.seed,
+        study=spec.name,
+    ) as rel:
+        val = _validation_table(report)
+        ctx = Context(extract=ex, spec=spec)
+        ctx.released["validation"] = rel.write_table("validation", val, Counts(
+            count_cols=_VALIDATION[1:], by=_VALIDATION[:1],
+            identities={"rows_read": ("rows_accepted", "rows_quarantined")}))
+        written_tables.append("validation")
+        names = [k for k in ANALYSES if k in spec.analyses]
+        for i, key in enumerate(names, start=1):
+            analysis = ANALYSES[key]
+            params = spec.analyses[key]
+            say(f"[{i}/{len(names)}] {analysis.title}")
+            section = {"key": key, "title": analysis.title,
+                       "description": analysis.description, "outputs": [], "notes": []}
+            sections.append(section)
+            fp = spec.fingerprint(key, params, ex_hash, code)
+            folder = cache_root / key / fp[:32]
+            tables = _cache_get(folder) if use_cache else None
+            if tables is None:
+                try:
                     tables = analysis.compute(ctx, params)
-                    if use_cache:
-                        _cache_put(folder, tables)
-                else:
-                    cached.append(key)
-                outputs = analysis.present(tables, ctx, params)
-                section = {"key": key, "title": analysis.title,
-                           "description": analysis.description, "outputs": []}
-                released_here: dict[str, pd.DataFrame] = {}
-                for o in outputs:
-                    if not o.written:
-                        rel.declare_counts(o.name, o.data, o.policy, latent=o.latent)
-                        continue
-                    released = rel.write_table(o.name, o.data, o.policy)
-                    released_here[o.name] = ctx.released[o.name] = released
-                    written_tables.append(o.name)
-                    entry = {"name": o.name, "title": o.title, "caption": o.caption,
-                             "table": released, "figure": None}
-                    if o.figure is not None:
-                        fig = o.figure(released, released_here)
-                        fig_name = f"{o.name}_figure"
-                        rel.write_figure(fig_name, fig, table=o.name)
-                        plt.close(fig)
-                        figures.append(fig_name)
-                        entry["figure"] = fig_name
-                    section["outputs"].append(entry)
-                sections.append(section)
-            say("writing the report")
-            html = render_report(spec=spec, report=report, sections=sections,
-                                 suppression=rel.suppression,
-                                 whole_release=rel.whole_release_summary()
-                                 if spec.disclosure.enabled else None)
-            rel.write_text("report.html", html)
+                except ModelError as err:
+                    # a model the data cannot identify: this analysis is left out, the
+                    # others are released (the message names columns and counts only)
+                    section["notes"].append(f"Left out of this release: {err}")
+                    left_out.append(key)
+                    say(f"  left out: {err}")
+                    continue
+                if use_cache:
+                    _cache_put(folder, tables)
+            else:
+                cached.append(key)
+            tables = dict(tables)
+            notes = tables.pop(NOTES, None)
+            if notes is not None and len(notes):
+                section["notes"] += list(notes["note"])
+                left_out += [f"{key}: {n}" for n in notes["note"]]
+            outputs = analysis.present(tables, ctx, params)
+            released_here: dict[str, pd.DataFrame] = {}
+            for o in outputs:
+                if not o.written:
+                    rel.declare_counts(o.name, o.data, o.policy, latent=o.latent)
+                    continue
+                released = rel.write_table(o.name, o.data, o.policy)
+                released_here[o.name] = ctx.released[o.name] = released
+                written_tables.append(o.name)
+                entry = {"name": o.name, "title": o.title, "caption": o.caption,
+                         "table": released, "figure": None}
+                if o.figure is not None:
+                    fig = o.figure(released, released_here)
+                    fig_name = f"{o.name}_figure"
+                    rel.write_figure(fig_name, fig, table=o.name)
+                    plt.close(fig)
+                    figures.append(fig_name)
+                    entry["figure"] = fig_name
+                section["outputs"].append(entry)
+        say("writing the report")
+        html = render_report(spec=spec, report=report, sections=sections,
+                             suppression=rel.suppression,
+                             whole_release=rel.whole_release_summary()
+                             if spec.disclosure.enabled else None)
+        rel.write_text("report.html", html)
     return RunResult(
         release=out,
         tables=tuple(written_tables),
         figures=tuple(figures),
         cached=tuple(cached),
         quarantined_rows=report.rows_quarantined,
+        left_out=tuple(left_out),
     )
 
 

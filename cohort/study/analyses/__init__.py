@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from cohort.study.analyses._base import Analysis, Context, Param, TableOutput
+from cohort.study.analyses._base import (
+    NOTES,
+    Analysis,
+    Context,
+    ExtractFacts,
+    Param,
+    TableOutput,
+    left_out,
+    ordered,
+)
 from cohort.study.analyses.did import DiD
 from cohort.study.analyses.flows import Flows
 from cohort.study.analyses.indicators import Indicators, VulnerableArea
 from cohort.study.analyses.survival import Survival
 
-__all__ = ["ANALYSES", "Analysis", "Context", "Param", "TableOutput"]
+__all__ = ["ANALYSES", "NOTES", "Analysis", "Context", "ExtractFacts", "Param", "TableOutput",
+           "left_out", "ordered"]
 
 ANALYSES: dict[str, Analysis] = {
     a.key: a

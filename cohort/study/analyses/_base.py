@@ -14,7 +14,8 @@ between the halves:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ import pandas as pd
 from cohort.disclosure import Policy
 from cohort.exceptions import StudyFileError
 
-__all__ = ["Analysis", "Context", "Param", "TableOutput"]
+__all__ = ["NOTES", "Analysis", "Context", "ExtractFacts", "Param", "TableOutput", "left_out",
+           "ordered"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,36 @@ class TableOutput:
     caption: str = ""
     written: bool = True
     latent: bool = False
+
+
+#: The name of the raw table in which an analysis lists outputs it left out, with why
+#: (one column ``note``); the runner shows them in the report and exits 1.
+NOTES = "_left_out"
+
+
+@dataclass(frozen=True)
+class ExtractFacts:
+    """What a study file is checked against before any analysis runs."""
+
+    extract_end: dt.date
+    areas: frozenset[str]
+    municipalities: frozenset[int]
+
+
+def ordered(df: pd.DataFrame, column: str, order: Sequence[Any]) -> pd.DataFrame:
+    """``df`` with ``column`` categorical in ``order``: the release keeps that order.
+
+    Values not in ``order`` follow, in the order they first appear.
+    """
+    values = list(dict.fromkeys([*[v for v in order if v in set(df[column])],
+                                 *df[column].tolist()]))
+    return df.assign(**{column: pd.Categorical(df[column], categories=values)})
+
+
+def left_out(tables: dict[str, pd.DataFrame], note: str) -> None:
+    """Record in an analysis's raw tables that an output is left out, and why."""
+    notes = tables.get(NOTES, pd.DataFrame({"note": pd.Series([], dtype=object)}))
+    tables[NOTES] = pd.concat([notes, pd.DataFrame({"note": [note]})], ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -112,6 +144,15 @@ class Analysis:
 
     def check(self, params: dict[str, Any], *, where: str) -> None:  # noqa: B027 - optional hook
         """Further checks across parameters (raise StudyFileError)."""
+
+    def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,  # noqa: ARG002
+                      spec: Any) -> list[str]:
+        """How the parameters do not fit the extract (years past its end, ...), if at all.
+
+        Runs for every analysis of the study before any of them computes, so a study
+        that cannot run stops at once (exit 3) instead of after the analyses before.
+        """
+        return []
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         """The heavy half: raw aggregate tables by name."""

@@ -21,7 +21,15 @@ from scipy.stats import norm
 
 from cohort.disclosure import CellRef, Counts, ModelOutput, Relation, RestsOn
 from cohort.exceptions import DataError, StudyFileError
-from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
+from cohort.study.analyses._base import (
+    Analysis,
+    Context,
+    ExtractFacts,
+    Param,
+    TableOutput,
+    ordered,
+    year_range,
+)
 
 __all__ = ["DiD"]
 
@@ -82,11 +90,41 @@ class DiD(Analysis):
             msg = (f"{where}: dose_bins must be increasing years from 0, e.g. [0, 1, 2, 3]; "
                    f"got {edges!r}")
             raise StudyFileError(msg)
+        k = params["baseline_years_before"]
+        if years[-1] - k >= g:
+            msg = (f"{where}: the baseline of exam year {years[-1]} (30 June {years[-1] - k}, "
+                   f"baseline_years_before = {k}) is not before the intervention's start "
+                   f"(1 January {g}); end exam_years before {g + k} or raise "
+                   "baseline_years_before")
+            raise StudyFileError(msg)
+        # the dose of an exam year E: from 1 January g to 30 June E (child_panel's dose_itt)
+        doses = [(dt.date(e, 6, 30) - dt.date(g, 1, 1)).days / 365.25 for e in years if e >= g]
+        empty = [f"({a:g},{b:g}]" for a, b in zip(edges, edges[1:], strict=False)
+                 if not any(a < d <= b for d in doses)]
+        if empty:
+            msg = (f"{where}: dose_bins {empty} hold no child: the doses of exam years "
+                   f"{g}-{years[-1]} are {', '.join(f'{d:.2f}' for d in doses)} years")
+            raise StudyFileError(msg)
         sy = year_range(params["support_years"], where=where, name="support_years")
         if not (sy[0] < params["support_first_treated_year"] <= sy[-1]):
             msg = (f"{where}: support_first_treated_year must lie after the first and not "
                    f"after the last of support_years; got {params['support_first_treated_year']}")
             raise StudyFileError(msg)
+
+    def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
+                      spec: Any) -> list[str]:
+        end, out = facts.extract_end, []
+        if not spec.units.comparison:
+            out.append("needs [units] comparison areas")
+        last = year_range(params["exam_years"], where="did", name="exam_years")[-1]
+        if dt.date(last + 1, 9, 30) > end:
+            out.append(f"exam_years end in {last}, whose outcome (30 September {last + 1}) "
+                       f"lies after the extract's end ({end.isoformat()})")
+        s_last = year_range(params["support_years"], where="did", name="support_years")[-1]
+        if dt.date(s_last, 1, 1) > end:
+            out.append(f"support_years end in {s_last}, after the extract's end "
+                       f"({end.isoformat()})")
+        return out
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         from cohort.did import conley_taber, event_study, randomization_inference, twfe
@@ -208,7 +246,7 @@ class DiD(Analysis):
     ) -> list[TableOutput]:
         u = ctx.spec.units
         g = params["first_treated_exam_year"]
-        panel = tables["panel"]
+        panel = ordered(tables["panel"], "area", [u.target, *u.comparison])
 
         def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
             return _plot_panel(released, target=u.target, first=g)
@@ -554,7 +592,7 @@ def _plot_panel(panel: pd.DataFrame, *, target: str, first: int):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for area, part in panel.groupby("area", sort=True):
+    for area, part in panel.groupby("area", sort=True, observed=True):
         part = part.sort_values("exam_year")
         style = (
             {"color": "#b2182b", "linewidth": 2.2}

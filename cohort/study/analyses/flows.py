@@ -19,8 +19,18 @@ from cohort.disclosure import (
     RestsOn,
     same_cells,
 )
+from cohort.exceptions import ModelError
 from cohort.flows import ENTRANTS, LEAVERS
-from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
+from cohort.study.analyses._base import (
+    Analysis,
+    Context,
+    ExtractFacts,
+    Param,
+    TableOutput,
+    left_out,
+    ordered,
+    year_range,
+)
 
 __all__ = ["Flows"]
 
@@ -54,6 +64,16 @@ class Flows(Analysis):
         year_range(params["years"], where=where)
         for p in params["od_periods"]:
             year_range(p, where=where, name="od_periods")
+
+    def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
+                      spec: Any) -> list[str]:
+        end = facts.extract_end
+        last = max([year_range(params["years"], where="flows")[-1],
+                    *[p[1] for p in params["od_periods"]]])
+        if dt.date(last, 1, 1) > end:
+            return [f"years and od_periods reach {last}, after the extract's end "
+                    f"({end.isoformat()})"]
+        return []
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         from cohort.flows import (
@@ -99,11 +119,15 @@ class Flows(Analysis):
             .agg(n_persons=("pid", "nunique"), n_events=("event", "sum")).reset_index()
         )
         if adults["event"].sum() > 0 and adults["resource_status"].nunique() == 2:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a small extract may not converge cleanly
-                hr = retention_cox(data).tidy(exponentiate=True)
-            tables["retention_cox"] = hr[[c for c in _TIDY if c in hr.columns]].reset_index(
-                drop=True)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a small extract may not converge
+                    hr = retention_cox(data).tidy(exponentiate=True)
+            except ModelError as err:  # the curves are released without it
+                left_out(tables, f"the retention Cox model: {err}")
+            else:
+                tables["retention_cox"] = hr[[c for c in _TIDY if c in hr.columns]
+                                             ].reset_index(drop=True)
         for s in ("resource_strong", "not_resource_strong"):
             c = curves[curves["resource_status"] == s]
             tables[f"retention_{s}"] = c[
@@ -125,7 +149,9 @@ class Flows(Analysis):
         def sankey(released: pd.DataFrame, _o: Mapping[str, pd.DataFrame]):
             return _plot_sankey(released, area=target)
 
-        status, counterpart, od = tables["status"], tables["counterpart"], tables["od"]
+        status = ordered(tables["status"], "group", [*_STATUSES, "all"])
+        counterpart = ordered(tables["counterpart"], "group", [*_COUNTERPARTS, "all"])
+        od = tables["od"]
         years = set(status["year"])
         periods = {f"{a}-{b}": range(a, b + 1) for a, b in params["od_periods"]
                    if set(range(a, b + 1)) <= years}

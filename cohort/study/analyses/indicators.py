@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -9,7 +10,16 @@ from typing import Any
 import pandas as pd
 
 from cohort.disclosure import CellRef, Counts, Relation
-from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
+from cohort.exceptions import StudyFileError
+from cohort.study.analyses._base import (
+    Analysis,
+    Context,
+    ExtractFacts,
+    Param,
+    TableOutput,
+    ordered,
+    year_range,
+)
 
 __all__ = ["Indicators", "VulnerableArea"]
 
@@ -30,7 +40,20 @@ class Indicators(Analysis):
     )
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
-        year_range(params["years"], where=where)
+        years = year_range(params["years"], where=where)
+        t = params["table_year"]
+        if not (years[0] < t <= years[-1]):
+            msg = (f"{where}: table_year must lie in years, after the first (its school "
+                   f"indicators are those of the year before); got {t}")
+            raise StudyFileError(msg)
+
+    def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
+                      spec: Any) -> list[str]:
+        last = year_range(params["years"], where="indicators")[-1]
+        if dt.date(last, 1, 1) > facts.extract_end:
+            return [f"years end in {last}, after the extract's end "
+                    f"({facts.extract_end.isoformat()})"]
+        return []
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         from cohort.indicators import social_balance_series
@@ -44,10 +67,12 @@ class Indicators(Analysis):
     def present(
         self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
     ) -> list[TableOutput]:
-        from cohort.indicators import plot_social_balance
+        from cohort.indicators import INDICATORS, plot_social_balance
 
         u = ctx.spec.units
         series = _with_rest(tables["indicators_series"], u)
+        units = [u.target_unit, _rest_label(u), u.municipality_unit]
+        series = ordered(ordered(series, "unit", units), "indicator", INDICATORS)
         table = _strategy_table(series, params["table_year"])
 
         def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
@@ -144,6 +169,14 @@ class VulnerableArea(Analysis):
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         year_range(params["list_years"], where=where, name="list_years")
+
+    def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
+                      spec: Any) -> list[str]:
+        last = year_range(params["list_years"], where="vulnerable_area", name="list_years")[-1]
+        if dt.date(last - 1, 12, 31) > facts.extract_end:
+            return [f"list_years end in {last}, whose residents are counted on 31 December "
+                    f"{last - 1}, after the extract's end ({facts.extract_end.isoformat()})"]
+        return []
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         from cohort.indicators import vulnerable_area

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cohort.cohorts import EXIT_REASONS
 from cohort.disclosure import CellRef, Counts, Curve, ModelOutput, Relation, RiskTableRef
-from cohort.exceptions import StudyFileError
-from cohort.study.analyses._base import Analysis, Context, Param, TableOutput, year_range
+from cohort.exceptions import ModelError, StudyFileError
+from cohort.study.analyses._base import (
+    Analysis,
+    Context,
+    ExtractFacts,
+    Param,
+    TableOutput,
+    left_out,
+    ordered,
+    year_range,
+)
 
 __all__ = ["Survival"]
 
 _DAYS_PER_MONTH = 365.25 / 12
+_GROUPS = ("exposed", "comparison")
 _ADJUST = ("sex", "origin", "birth_year", "mother_education", "parent_employed")
 
 
@@ -47,6 +59,15 @@ class Survival(Analysis):
         Param("horizon_months", int, 36, "the curves and the risk table end here"),
         Param("adjust", list, list(_ADJUST), "covariates of the Cox model"),
     )
+
+    def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
+                      spec: Any) -> list[str]:
+        first = year_range(params["birth_years"], where="survival", name="birth_years")[0]
+        # the follow-up starts at the end of 9th grade, about the year a child turns 16
+        if dt.date(first + 16, 6, 30) > facts.extract_end:
+            return [f"birth_years start in {first}: no child of them finishes 9th grade "
+                    f"before the extract's end ({facts.extract_end.isoformat()})"]
+        return []
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         year_range(params["birth_years"], where=where, name="birth_years")
@@ -95,9 +116,13 @@ class Survival(Analysis):
             .reset_index()
             .rename(columns={f"{out}_exit": "exit"})
         )
-        model, support = _cox(ctx, d, params["adjust"], cox)
-        tables["cox"] = model
-        tables["cox_support"] = support
+        try:
+            model, support = _cox(ctx, d, params["adjust"], cox)
+        except ModelError as err:  # the curves are released without it
+            left_out(tables, f"the Cox model: {err}")
+        else:
+            tables["cox"] = model
+            tables["cox_support"] = support
         return tables
 
     def present(
@@ -108,14 +133,16 @@ class Survival(Analysis):
         def figure(released: pd.DataFrame, others: Mapping[str, pd.DataFrame]):
             return _plot(others, horizon)
 
-        support = tables["cox_support"]
-        model = tables["cox"]
-        flow, groups, exits = tables["flow"], tables["flow_groups"], tables["exits"]
-        risk = tables["risk_table"]
+        # the flow in the order of its steps, groups and exits as declared
+        steps = list(tables["flow"]["criterion"])
+        flow = ordered(tables["flow"], "criterion", steps)
+        groups = ordered(tables["flow_groups"], "criterion", steps)
+        exits = ordered(ordered(tables["exits"], "group", _GROUPS), "exit", EXIT_REASONS)
+        risk = ordered(tables["risk_table"], "group", _GROUPS)
         curve = {g: Curve(risk_table=RiskTableRef("risk_table", time="months",
                                                   where={"group": g}))
                  for g in ("exposed", "comparison")}
-        return [
+        outputs = [
             TableOutput(
                 "survival_flow",
                 "Flow of exclusions",
@@ -169,17 +196,19 @@ class Survival(Analysis):
                 "are shown only where at least the threshold had the event, and not past "
                 "a time at which the risk table hides a cell.",
             ),
-            TableOutput(
+        ]
+        if "cox" in tables:  # left out (with a note) when the data cannot identify it
+            outputs.append(TableOutput(
                 "cox_model",
                 "Cox model: hazard ratios",
-                model,
-                ModelOutput(support=support, persons="n_persons", events="n_events",
-                            complement=False),
+                tables["cox"],
+                ModelOutput(support=tables["cox_support"], persons="n_persons",
+                            events="n_events", complement=False),
                 caption="estimate: log hazard ratio; exposed compares children who "
                 "grew up in the estate with the comparison group. Standard errors "
                 "clustered on the mother.",
-            ),
-        ]
+            ))
+        return outputs
 
 
 def _flow_relations(flow: pd.DataFrame) -> tuple[Relation, ...]:
@@ -227,7 +256,7 @@ def _risk_relations(risk: pd.DataFrame, exits: pd.DataFrame) -> tuple[Relation, 
     def cell(table: str, key: dict, col: str) -> CellRef:
         return CellRef(table, key, col)
 
-    for g, part in risk.groupby("group", sort=False):
+    for g, part in risk.groupby("group", sort=False, observed=True):
         months = [int(m) for m in part["months"]]
         start = cell("risk_table", {"group": g, "months": months[0]}, "at_risk")
         for m in months[1:]:
@@ -269,7 +298,7 @@ def _intervals(risk: pd.DataFrame, exits: pd.DataFrame) -> pd.DataFrame:
     give each as a difference: they must not be small where those are published.
     """
     rows = []
-    for g, part in risk.groupby("group", sort=False):
+    for g, part in risk.groupby("group", sort=False, observed=True):
         part = part.sort_values("months")
         m = part["months"].astype(int).tolist()
         e, c = part["events"].tolist(), part["censored"].tolist()
