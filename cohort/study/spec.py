@@ -196,4 +196,7 @@ def load_study(path: str | Path) -> StudySpec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         msg = f"{path.name}: not valid TOML ({err})"
         raise StudyFileError(msg) from None
+    except OSError as err:
+        msg = f"{path}: the study file cannot be read ({err.strerror})"
+        raise StudyFileError(msg) from None
     return parse_study(raw, source=path)

@@ -320,3 +320,17 @@ def test_run_help_says_what_out_accepts_and_the_exit_codes(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "empty folder" in text and "release of the same study" in text
     assert "exit" in text and "1 " in text and "3 " in text
+
+
+def test_an_unreadable_study_file_is_exit_3(small_extract, study_file, tmp_path, capsys,
+                                            monkeypatch):
+    real_open = Path.open
+
+    def refuse(self, *a, **k):
+        if self == study_file:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *a, **k)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    code, said = _run(study_file, small_extract, tmp_path / "rel", capsys)
+    assert code == EXIT_USER and "cannot be read (Permission denied)" in said
