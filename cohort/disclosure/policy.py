@@ -155,7 +155,7 @@ def same_cells(
     >>> df = pd.DataFrame({"year": [2010, 2011], "n": [40, 3]})
     >>> rels = same_cells(df, table="copy", other="series", keys=["year"], columns=["n"],
     ...                   where={"unit": "estate"})
-    >>> dict(rels[1].parts[0].key)
+    >>> dict(rels[1].right[0].key)
     {'unit': 'estate', 'year': 2011}
 
     """
