@@ -6,11 +6,13 @@ Each returns the process exit code and writes its one-screen output to ``out``
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from cohort.exceptions import EXIT_DATA, EXIT_FINDINGS, EXIT_OK
+from cohort.exceptions import EXIT_DATA, EXIT_FINDINGS, EXIT_OK, UserError
 
 __all__ = ["check_release", "demo", "pseudonymise", "run", "synth", "validate"]
 
@@ -20,7 +22,8 @@ def validate(path: Path, *, out: Path, stream: TextIO | None = None) -> int:
     stream = stream or sys.stdout
     from cohort.extract import validate_extract
 
-    report = validate_extract(path, out=out)
+    with _os_errors():
+        report = validate_extract(path, out=out)
     stream.write(report.render())
     stream.write(f"\nReport and quarantine files written to {out}\n")
     if report.status == "stopped":
@@ -38,7 +41,8 @@ def synth(
     kwargs = {} if persons is None else {"persons": persons}
     if seed is not None:
         kwargs["seed"] = seed
-    result = synthesise(out, format=fmt, **kwargs)
+    with _os_errors():
+        result = synthesise(out, format=fmt, **kwargs)
     stream.write(f"Synthetic extract written to {out}\n")
     summary = getattr(result, "summary", None)
     if callable(summary):
@@ -112,9 +116,32 @@ def pseudonymise(
     from cohort.disclosure import pseudonymise_file
 
     stream = stream or sys.stdout
-    report = pseudonymise_file(src, dst, columns=columns, key_file=key_file)
+    with _os_errors():
+        report = pseudonymise_file(src, dst, columns=columns, key_file=key_file)
     stream.write(report.summary() + "\n")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _os_errors() -> Iterator[None]:
+    """The last net under validate, synth and pseudonymise: an OS refusal is exit 3.
+
+    The library reports the conditions it expects (an unreadable file, a full disk)
+    with messages of their own; one it did not expect is still the server's doing,
+    not a defect: it is named, with its path (a CPR-like name redacted).
+    """
+    try:
+        yield
+    except OSError as err:
+        from cohort.extract._fs import shown
+
+        where = f"{shown(err.filename)}: " if err.filename else ""
+        msg = (
+            f"{where}{err.strerror or type(err).__name__}; check that the path exists, that "
+            "you may read it (an input) or write to it (an output), and that its disk has "
+            "free space"
+        )
+        raise UserError(msg) from None
 
 
 def _bundled_study() -> Path:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cohort._params import check_int_range
+from cohort._sql import sql_int
 from cohort.exceptions import ParameterError
 
 __all__ = ["CHILD_COLUMNS", "AREA_YEAR_COLUMNS", "area_year_panel", "child_panel"]
@@ -145,7 +146,7 @@ def child_panel(
     extract.require("exams", "education", purpose="a child panel")
     ex = extract.con.sql(
         "SELECT pid, min(year) AS exam_year FROM exams WHERE year IN ("
-        + ", ".join(str(y) for y in years) + ") GROUP BY pid"
+        + ", ".join(sql_int(y) for y in years) + ") GROUP BY pid"
     ).df()
     ex["pid"] = ex["pid"].astype(object)
     ex["exam_year"] = ex["exam_year"].astype(int)

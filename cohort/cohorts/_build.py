@@ -14,11 +14,12 @@ import warnings
 
 import pandas as pd
 
+from cohort._sql import sql_date, sql_float, sql_int, sql_list
 from cohort.cohorts._flow import flow_table, linkage_report
 from cohort.cohorts.result import Cohort
 from cohort.cohorts.spec import CohortSpec
 from cohort.engine._keys import fresh_name
-from cohort.engine._sql import birthday_sql, date_lit, days_between_sql, effective_end_sql
+from cohort.engine._sql import birthday_sql, days_between_sql, effective_end_sql
 from cohort.engine.exposure import resident_at_age_sql, years_in_area_sql
 from cohort.engine.family import PARENT_ATTRIBUTES, parent_attributes_sql
 from cohort.engine.residence import residence_sql, stays_sql
@@ -32,10 +33,6 @@ __all__ = ["build_cohort"]
 _EDUCATION_OUTCOMES = ("youth_education_start", "youth_education_completion")
 _TABLE_OF = {"mother_education": "education", "parent_employed": "labour",
              "household_income": "income"}
-
-
-def _quote(values: tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _check_tables(extract: Extract, spec: CohortSpec) -> None:
@@ -58,21 +55,21 @@ def _comparison_predicate(extract: Extract, spec: CohortSpec, a: str) -> str:
     target = Unit("area", spec.target_area)
     not_target = f"NOT COALESCE({target.predicate(a)}, false)"
     if spec.comparison.kind == "areas":
-        return f"({a}.area IN ({_quote(spec.comparison.areas)}) AND {not_target})"
+        return f"({a}.area IN ({sql_list(spec.comparison.areas)}) AND {not_target})"
     munis = [int(r[0]) for r in extract.con.execute(
-        f"SELECT DISTINCT municipality FROM addresses a WHERE {target.predicate('a')}"
+        "SELECT DISTINCT municipality FROM addresses WHERE area = ?", [spec.target_area]
     ).fetchall()]
-    return f"({a}.municipality IN ({', '.join(map(str, munis))}) AND {not_target})"
+    return f"({a}.municipality IN ({', '.join(map(sql_int, munis))}) AND {not_target})"
 
 
 def _censoring_sql(origin: str, stay_end: str, death: str, ee: dt.date,
                    years: int) -> tuple[str, str]:
     """SQL for the censoring date and its reason, from the origin's columns."""
-    mfu = f"CAST({origin} + INTERVAL {int(years)} YEAR AS DATE)"
-    cens = f"least({stay_end}, {death}, {date_lit(ee)}, {mfu})"
+    mfu = f"CAST({origin} + INTERVAL {sql_int(int(years))} YEAR AS DATE)"
+    cens = f"least({stay_end}, {death}, {sql_date(ee)}, {mfu})"
     reason = (
         f"CASE WHEN {death} = {cens} THEN 'death' WHEN {stay_end} = {cens} THEN 'emigration' "
-        f"WHEN {date_lit(ee)} = {cens} THEN 'extract_end' ELSE 'max_follow_up' END"
+        f"WHEN {sql_date(ee)} = {cens} THEN 'extract_end' ELSE 'max_follow_up' END"
     )
     return cens, reason
 
@@ -122,15 +119,15 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
         con.execute(
             f"CREATE TEMP TABLE {c} AS SELECT pid, year(birth_date) AS birth_year, sex, origin, "
             "birth_date, death_date, mother_pid, father_pid FROM persons "
-            f"WHERE year(birth_date) BETWEEN {int(y0)} AND {int(y1)}")
+            f"WHERE year(birth_date) BETWEEN {sql_int(int(y0))} AND {sql_int(int(y1))}")
         exam = ("(SELECT pid, min(year) AS exam_year FROM exams GROUP BY pid)"
                 if extract.has("exams")
                 else "(SELECT NULL::VARCHAR AS pid, NULL::BIGINT AS exam_year)")
-        exam_year = f"COALESCE(e.exam_year, c.birth_year + {oc.no_exams_age})"
-        origin = (f"make_date(CAST({exam_year} AS BIGINT), {oc.origin_month}, "
-                  f"{oc.origin_day})")
+        exam_year = f"COALESCE(e.exam_year, c.birth_year + {sql_int(oc.no_exams_age)})"
+        origin = (f"make_date(CAST({exam_year} AS BIGINT), {sql_int(oc.origin_month)}, "
+                  f"{sql_int(oc.origin_day)})")
         exposed = ("COALESCE(x.resident_at_age, false)" if ex.form == "resident_at_age"
-                   else f"COALESCE(x.years_in_area >= {ex.threshold_years}, false)")
+                   else f"COALESCE(x.years_in_area >= {sql_float(ex.threshold_years)}, false)")
         comp = _comparison_predicate(extract, spec, "a")
         # the children's spells, and those in the target area or the comparison units
         con.execute(f"CREATE TEMP TABLE {rc} AS SELECT r.* FROM residence r "
@@ -139,10 +136,10 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
         con.execute(f"CREATE TEMP TABLE {r} AS {residence_sql(extract, None, where, spells=rc)}")
         con.execute(
             f"CREATE TEMP TABLE {x} AS SELECT c.*, ra.resident_at_age, yi.years_in_area, "
-            f"{birthday_sql('c.birth_date', str(ex.reference_age))} AS reference_date, "
+            f"{birthday_sql('c.birth_date', sql_int(ex.reference_age))} AS reference_date, "
             "e.exam_year, "
             f"{origin} AS origin_date, "
-            f"{birthday_sql('c.birth_date', str(oc.employment_age))} AS employment_origin_date "
+            f"{birthday_sql('c.birth_date', sql_int(oc.employment_age))} AS employment_origin_date "
             f"FROM {c} c "
             f"LEFT JOIN ({resident_at_age_sql(extract, target, ex.age, c, r)}) ra USING (pid) "
             f"LEFT JOIN ({years_in_area_sql(extract, target, ex.from_age, ex.to_age, c, r)}) "
@@ -151,7 +148,7 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
         con.execute(f"CREATE TEMP TABLE {st} AS {stays_sql(extract, spells=rc)}")
         con.execute(
             f"CREATE TEMP TABLE {s} AS SELECT x.*, "
-            f"CASE WHEN x.reference_date > {date_lit(ee)} THEN NULL "
+            f"CASE WHEN x.reference_date > {sql_date(ee)} THEN NULL "
             f"WHEN {exposed} THEN 'exposed' "
             f"WHEN COALESCE({comp}, false) AND NOT {exposed} THEN 'comparison' END AS grp, "
             "so.stay_start IS NOT NULL AS in_country_at_origin, so.stay_end AS origin_stay_end, "
@@ -180,7 +177,7 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
 def _at_risk(ee: dt.date, origin: str = "x.origin_date",
              in_country: str = "x.in_country_at_origin") -> str:
     """Alive and living in the country on the origin, which is observed."""
-    return (f"({origin} <= {date_lit(ee)} AND {in_country} "
+    return (f"({origin} <= {sql_date(ee)} AND {in_country} "
             f"AND (x.death_date IS NULL OR x.death_date > {origin}))")
 
 
@@ -191,10 +188,10 @@ def _flow(extract: Extract, s: str, spec: CohortSpec) -> pd.DataFrame:
     steps = [
         ("born", f"born {y0}-{y1}", "true"),
         ("origin_observed", "time origin on or before extract_end",
-         f"x.origin_date <= {date_lit(ee)}"),
+         f"x.origin_date <= {sql_date(ee)}"),
         ("at_risk", "alive and living in the country on the origin date", _at_risk(ee)),
         ("exposure_observed", f"exposure observed: birthday {ref_age} on or before extract_end",
-         f"x.reference_date <= {date_lit(ee)}"),
+         f"x.reference_date <= {sql_date(ee)}"),
         ("in_group", "in the exposed or the comparison group", "x.grp IS NOT NULL"),
     ]
     total = extract.con.execute("SELECT count(*) FROM persons").fetchall()[0][0]
@@ -213,7 +210,7 @@ def _outcomes(extract: Extract, s: str, spec: CohortSpec) -> pd.DataFrame:
     ee = extract.extract_end
     oc, cs = spec.outcomes, spec.censoring
     con = extract.con
-    youth = _quote(YOUTH_LEVELS)
+    youth = sql_list(YOUTH_LEVELS)
     names = oc.names
     cols = ["x.pid", "x.birth_year", "x.sex", "x.origin", "x.birth_date", "x.grp AS \"group\"",
             "CAST(x.grp = 'exposed' AS INTEGER) AS exposed",
@@ -231,7 +228,7 @@ def _outcomes(extract: Extract, s: str, spec: CohortSpec) -> pd.DataFrame:
             f"FROM {s} x JOIN education e ON e.pid = x.pid AND e.level IN ({youth}) "
             "GROUP BY x.pid) ev USING (pid)")
     if "employment" in names:
-        st = _quote(oc.employment_statuses)
+        st = sql_list(oc.employment_statuses)
         nov30 = "make_date(CAST(l.year AS BIGINT), 11, 30)"
         joins.append(
             f"LEFT JOIN (SELECT x.pid, min({nov30}) AS employment "
@@ -264,7 +261,7 @@ def _outcomes(extract: Extract, s: str, spec: CohortSpec) -> pd.DataFrame:
         cols += [f"pa.{v}" for v in covs]
     cols += ["x.mother_pid AS _mother", "x.father_pid AS _father"]
     sql = (f"SELECT {', '.join(cols)} FROM {s} x {' '.join(joins)} "
-           f"WHERE {_at_risk(ee)} AND x.reference_date <= {date_lit(ee)} AND x.grp IS NOT NULL "
+           f"WHERE {_at_risk(ee)} AND x.reference_date <= {sql_date(ee)} AND x.grp IS NOT NULL "
            "ORDER BY x.pid")
     df = con.execute(sql).df()
     for col in df.columns:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from cohort._sql import sql_ident, sql_str
 from cohort.engine._keys import fresh_name
 from cohort.extract import Extract
 
@@ -75,12 +76,12 @@ def linkage_report(extract: Extract, members: pd.DataFrame, *,
     try:
         parts = []
         for t in ("persons", *[t for t in _LINKED if extract.has(t)]):
-            parts.append(f"SELECT '{t}' AS register, grp, k.pid IN (SELECT pid FROM {t}) AS m "
-                         f"FROM {view} k")
+            parts.append(f"SELECT {sql_str(t)} AS register, grp, k.pid IN "
+                         f"(SELECT pid FROM {sql_ident(t)}) AS m FROM {view} k")
         for parent in ("mother", "father"):
             if parent in frame:
-                parts.append(f"SELECT '{parent}' AS register, grp, k.{parent} IN "
-                             f"(SELECT pid FROM persons) AS m FROM {view} k")
+                parts.append(f"SELECT {sql_str(parent)} AS register, grp, k.{sql_ident(parent)} "
+                             f"IN (SELECT pid FROM persons) AS m FROM {view} k")
         sql = (f"SELECT register, COALESCE(grp, 'all') AS grp, count(*) AS members, "
                f"count(*) FILTER (WHERE m) AS matched FROM ({' UNION ALL '.join(parts)}) "
                "GROUP BY GROUPING SETS ((register, grp), (register))")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cohort._sql import sql_list
 from cohort.engine._keys import pids_view
 from cohort.engine.exposure import as_unit
 from cohort.engine.family import EMPLOYED_STATUSES
@@ -267,7 +268,7 @@ def parent_employment_states(extract: Extract, data: pd.DataFrame, *, id: str = 
     """
     extract.require("labour", purpose="the parents' employment as a state")
     view = pids_view(extract.con, data[id])
-    emp = ", ".join(f"'{s}'" for s in EMPLOYED_STATUSES)
+    emp = sql_list(EMPLOYED_STATUSES)
     sql = (
         "WITH links AS (SELECT pid, mother_pid AS parent FROM persons SEMI JOIN "
         f"{view} k USING (pid) WHERE mother_pid IS NOT NULL UNION SELECT pid, father_pid "

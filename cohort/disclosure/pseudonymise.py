@@ -14,7 +14,9 @@ stricter); the key is never printed, logged, written or put in a message.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import hashlib
 import hmac
 import os
@@ -27,9 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from cohort._params import check_literal
-from cohort.disclosure._cpr import cpr_birth_date
+from cohort.disclosure._cpr import cpr_birth_date, scrub_text
 from cohort.disclosure._io import read_csv_as_text
-from cohort.exceptions import DataError, UserError
+from cohort.exceptions import DataError, OutputError, UserError
 
 __all__ = [
     "PSEUDONYM_HEX",
@@ -82,16 +84,65 @@ def read_key(key_file: str | Path) -> SecretKey:
     try:
         st = path.stat()
     except FileNotFoundError:
-        msg = f"key file {path} does not exist"
+        msg = f"key file {_shown(path)} does not exist"
         raise UserError(msg) from None
+    except OSError as err:  # no permission on a folder above it, a symbolic link loop
+        raise _input_error(err, path, "key file") from None
     if not stat.S_ISREG(st.st_mode):
-        msg = f"key file {path} is not a regular file"
+        msg = f"key file {_shown(path)} is not a regular file"
         raise UserError(msg)
     if st.st_mode & 0o077:
-        msg = (f"key file {path} is accessible to group or others (mode "
-               f"{stat.S_IMODE(st.st_mode):o}); run: chmod 600 {path}")
+        msg = (f"key file {_shown(path)} is accessible to group or others (mode "
+               f"{stat.S_IMODE(st.st_mode):o}); run: chmod 600 {_shown(path)}")
         raise UserError(msg)
-    return SecretKey(path.read_bytes().strip())
+    try:
+        return SecretKey(path.read_bytes().strip())
+    except OSError as err:
+        raise _input_error(err, path, "key file") from None
+
+
+def _shown(path: Path) -> str:
+    """A path for a message, with anything shaped like a CPR number redacted."""
+    return scrub_text(str(path))[0]
+
+
+def _input_error(err: OSError, path: Path, what: str) -> UserError:
+    """An input that cannot be read, as a user error naming it and the fix."""
+    if err.errno in (errno.ENOENT, errno.ENOTDIR):
+        msg = f"{what} {_shown(path)} does not exist; check the path"
+    elif err.errno in (errno.EACCES, errno.EPERM):
+        msg = (f"{what} {_shown(path)} cannot be read: permission denied; ask for read "
+               "access, or copy it to a folder you can read")
+    elif err.errno == errno.ELOOP:
+        msg = (f"{what} {_shown(path)} is a symbolic link that loops; give the file "
+               "itself")
+    elif err.errno == errno.EISDIR:
+        msg = f"{what} {_shown(path)} is a folder; give a file"
+    else:
+        msg = (f"{what} {_shown(path)} cannot be read ({err.strerror or type(err).__name__}); "
+               "check the disk or share it lies on")
+    return UserError(msg)
+
+
+def _output_error(err: OSError, path: Path) -> OutputError:
+    """The output file cannot be written: the folder is missing, read-only, or full."""
+    where = _shown(path)
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        reason = ("a file reached the size limit set for this process (ulimit -f)"
+                  if err.errno == errno.EFBIG else "the disk is full (or the quota used up)")
+        msg = (f"{where} could not be written: {reason}. Nothing was written (no partial "
+               "file is left); free space or choose another output path, then run again")
+    elif err.errno in (errno.ENOENT, errno.ENOTDIR):
+        msg = f"{where} cannot be written: its folder does not exist; make it first"
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        msg = (f"{where} cannot be written (permission denied or a read-only file system); "
+               "choose a folder you may write to")
+    elif err.errno == errno.EISDIR:
+        msg = f"{where} is a folder; give a file name for the output"
+    else:
+        msg = (f"{where} could not be written ({err.strerror or type(err).__name__}); "
+               "choose another output path")
+    return OutputError(msg)
 
 
 def generate_key_file(key_file: str | Path) -> Path:
@@ -225,6 +276,10 @@ def _write(df: pd.DataFrame, path: Path, how: dict) -> None:
         msg = f"{path.name}: can write {sorted(_FORMATS)}; got {path.suffix!r}"
         raise UserError(msg)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    if path.is_dir():
+        raise _output_error(OSError(errno.EISDIR, os.strerror(errno.EISDIR)), path)
+    if not path.parent.is_dir():  # pandas says so without an errno
+        raise _output_error(OSError(errno.ENOENT, os.strerror(errno.ENOENT)), path)
     try:
         if fmt == "csv":
             sep = how.get("sep", ",")
@@ -236,9 +291,11 @@ def _write(df: pd.DataFrame, path: Path, how: dict) -> None:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 df.to_excel(xw, index=False)
         os.replace(tmp, path)
+    except OSError as err:  # a full disk, a size limit, a missing or read-only folder
+        raise _output_error(err, path) from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def pseudonymise_file(
@@ -276,10 +333,17 @@ def pseudonymise_file(
     check_literal("on_invalid", on_invalid, ("raise", "null"))
     key = read_key(key_file)
     in_path, out_path = Path(in_path), Path(out_path)
-    if in_path.resolve() == out_path.resolve():
+    # realpath, not resolve(): a symbolic link that loops is reported when it is read
+    if os.path.realpath(in_path) == os.path.realpath(out_path):
         msg = "out_path must differ from in_path; the export is never overwritten"
         raise UserError(msg)
-    df, how = _read(in_path)
+    if not in_path.exists() and not in_path.is_symlink():
+        msg = f"{_shown(in_path)} does not exist; give the export to pseudonymise"
+        raise UserError(msg)
+    try:
+        df, how = _read(in_path)
+    except OSError as err:  # no permission, a folder, a link that loops, an I/O error
+        raise _input_error(err, in_path, "the export") from None
     columns = list(columns)
     missing = [c for c in columns if c not in df.columns]
     if missing:

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cohort.engine._sql import date_lit
+from cohort._sql import sql_date, sql_ident
 from cohort.exceptions import ParameterError
 
 __all__ = ["Keys", "dates_view", "fresh_name", "keys_view", "persons_sql", "pids_view"]
@@ -70,7 +70,7 @@ def dates_view(con: duckdb.DuckDBPyConnection, on: Any, name: str = "on") -> str
     """A view with one column ``date`` holding the dates of ``on``."""
     dates = as_dates(on, name)
     view = fresh_name("_cd")
-    values = ", ".join(f"({date_lit(d)})" for d in dates)
+    values = ", ".join(f"({sql_date(d)})" for d in dates)
     con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM (VALUES {values}) t(date)")
     return view
 
@@ -112,7 +112,7 @@ def keys_view(con: duckdb.DuckDBPyConnection, obj: Keys, columns: tuple[str, ...
     """
     raw = _register(con, obj, columns, name)
     view = fresh_name("_ck")
-    sel = ", ".join(f'{_CASTS[c]} AS "{c}"' for c in columns)
+    sel = ", ".join(f"{_CASTS[c]} AS {sql_ident(c)}" for c in columns)
     con.execute(f"CREATE TEMP VIEW {view} AS SELECT DISTINCT {sel} FROM {raw}")
     return view
 

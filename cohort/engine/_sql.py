@@ -2,19 +2,20 @@
 
 Each function returns a DuckDB SQL expression over column expressions it is
 given, so the definitions are written once (data-contract.md, "Conventions").
+Values in them (dates, codes) are SQL text only through :mod:`cohort._sql`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from cohort._sql import sql_date, sql_list, sql_str
 from cohort.extract.schema import EDUCATION_LEVELS, PUBLIC_SUPPORT_BENEFITS
 
 __all__ = [
     "age_sql",
     "birthday_sql",
     "covers_sql",
-    "date_lit",
     "days_between_sql",
     "effective_end_sql",
     "is_leap_sql",
@@ -22,13 +23,6 @@ __all__ = [
     "overlap_days_sql",
     "public_support_benefits_sql",
 ]
-
-
-def date_lit(d: dt.date | str) -> str:
-    """A DuckDB DATE literal."""
-    if isinstance(d, str):
-        d = dt.date.fromisoformat(d)
-    return f"DATE '{d.isoformat()}'"
 
 
 def is_leap_sql(year: str) -> str:
@@ -82,13 +76,12 @@ def public_support_benefits_sql(column: str = "benefit") -> str:
 
     That is every benefit but student grants and parental leave.
     """
-    listed = ", ".join(f"'{b}'" for b in PUBLIC_SUPPORT_BENEFITS)
-    return f"({column} IN ({listed}))"
+    return f"({column} IN ({sql_list(PUBLIC_SUPPORT_BENEFITS)}))"
 
 
 def level_rank_sql(column: str = "level") -> str:
     """The rank of an education level (0 = primary ... 7 = phd)."""
-    whens = " ".join(f"WHEN '{lv}' THEN {i}" for i, lv in enumerate(EDUCATION_LEVELS))
+    whens = " ".join(f"WHEN {sql_str(lv)} THEN {i}" for i, lv in enumerate(EDUCATION_LEVELS))
     return f"(CASE {column} {whens} END)"
 
 
@@ -99,7 +92,7 @@ def effective_end_sql(end: str, extract_end: dt.date) -> str:
     :func:`covers_sql` on every date up to ``extract_end``, and usable in range
     joins (no ``OR``).
     """
-    return f"COALESCE({end}, {date_lit(extract_end + dt.timedelta(days=1))})"
+    return f"COALESCE({end}, {sql_date(extract_end + dt.timedelta(days=1))})"
 
 
 def days_between_sql(start: str, end: str) -> str:

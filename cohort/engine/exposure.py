@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 
 from cohort._params import check_int_range
+from cohort._sql import sql_date, sql_float, sql_int
 from cohort.engine._keys import keys_view, persons_sql
-from cohort.engine._sql import birthday_sql, date_lit, overlap_days_sql
+from cohort.engine._sql import birthday_sql, overlap_days_sql
 from cohort.engine.residence import residence_sql
 from cohort.engine.units import Unit, parse_unit
 from cohort.exceptions import ParameterError
@@ -66,14 +67,14 @@ def years_in_area_sql(extract: Extract, unit: Unit, from_age: int, to_age: int,
     :func:`residence_sql` (e.g. a table made from it once).
     """
     ee = extract.extract_end
-    after_end = date_lit(ee + dt.timedelta(days=1))
-    ba = birthday_sql("p.birth_date", str(from_age))
-    bb = birthday_sql("p.birth_date", str(to_age))
+    after_end = sql_date(ee + dt.timedelta(days=1))
+    ba = birthday_sql("p.birth_date", sql_int(from_age))
+    bb = birthday_sql("p.birth_date", sql_int(to_age))
     overlap = overlap_days_sql("a.moved_in", "a.end_", "p.ba", "p.bb")
     return (
         "SELECT p.pid, CASE WHEN p.bb > " + after_end + " THEN NULL ELSE "
-        f"COALESCE(sum(CASE WHEN a.pid IS NOT NULL THEN {overlap} END), 0) / {DAYS_PER_YEAR} "
-        "END AS years_in_area "
+        f"COALESCE(sum(CASE WHEN a.pid IS NOT NULL THEN {overlap} END), 0) / "
+        f"{sql_float(DAYS_PER_YEAR)} END AS years_in_area "
         f"FROM (SELECT p.pid, {ba} AS ba, {bb} AS bb FROM {persons} p) p "
         f"LEFT JOIN {_spells(extract, persons, residence)} a ON a.pid = p.pid "
         f"AND {unit.predicate('a')} AND a.moved_in < p.bb AND a.end_ > p.ba "
@@ -88,9 +89,9 @@ def resident_at_age_sql(extract: Extract, unit: Unit, age: int,
     Lives in ``unit`` on the ``age``-th birthday; NULL when that birthday is after
     ``extract_end``. ``persons`` and ``residence`` as in :func:`years_in_area_sql`.
     """
-    b = birthday_sql("p.birth_date", str(age))
+    b = birthday_sql("p.birth_date", sql_int(age))
     return (
-        f"SELECT p.pid, CASE WHEN p.b > {date_lit(extract.extract_end)} THEN NULL "
+        f"SELECT p.pid, CASE WHEN p.b > {sql_date(extract.extract_end)} THEN NULL "
         "ELSE a.pid IS NOT NULL END AS resident_at_age "
         f"FROM (SELECT p.pid, {b} AS b FROM {persons} p) p "
         f"LEFT JOIN {_spells(extract, persons, residence)} a ON a.pid = p.pid "
@@ -201,12 +202,12 @@ def years_between(extract: Extract, *, area: str | Unit, keys: Any) -> pd.DataFr
     if bad:
         msg = f"keys: {bad} window(s) with a missing date or an end before the start"
         raise ParameterError(msg)
-    after_end = date_lit(extract.extract_end + dt.timedelta(days=1))
+    after_end = sql_date(extract.extract_end + dt.timedelta(days=1))
     overlap = overlap_days_sql("a.moved_in", "a.end_", 'k."start"', 'k."end"')
     sql = (
         f'SELECT k.pid, k."start", k."end", CASE WHEN k."end" > {after_end} THEN NULL ELSE '
-        f"COALESCE(sum(CASE WHEN a.pid IS NOT NULL THEN {overlap} END), 0) / {DAYS_PER_YEAR} "
-        f"END AS years_in_area FROM {k} k "
+        f"COALESCE(sum(CASE WHEN a.pid IS NOT NULL THEN {overlap} END), 0) / "
+        f"{sql_float(DAYS_PER_YEAR)} END AS years_in_area FROM {k} k "
         f"LEFT JOIN ({residence_sql(extract, k)}) a ON a.pid = k.pid "
         f'AND {unit.predicate("a")} AND a.moved_in < k."end" AND a.end_ > k."start" '
         'GROUP BY k.pid, k."start", k."end" ORDER BY k.pid, k."start", k."end"'

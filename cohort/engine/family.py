@@ -13,6 +13,7 @@ from typing import Any, Literal
 import duckdb
 
 from cohort._params import check_int_range, check_literal, check_literals
+from cohort._sql import sql_int, sql_list
 from cohort.engine._keys import persons_sql
 from cohort.engine._sql import birthday_sql
 from cohort.engine.status import highest_level_sql
@@ -76,8 +77,9 @@ def siblings(extract: Extract, *, kind: Literal["maternal", "full"] = "maternal"
 def parent_attributes_sql(extract: Extract, *, age: int, persons: str = "persons",
                           attributes: Sequence[str] = PARENT_ATTRIBUTES) -> str:
     """SQL with ``pid`` and the requested attributes (see :func:`parent_attributes`)."""
-    b = birthday_sql("p.birth_date", str(age))
-    c = (f"SELECT p.pid, p.mother_pid, p.father_pid, {b} AS d, year(p.birth_date) + {age} AS y "
+    b = birthday_sql("p.birth_date", sql_int(age))
+    c = (f"SELECT p.pid, p.mother_pid, p.father_pid, {b} AS d, "
+         f"year(p.birth_date) + {sql_int(age)} AS y "
          f"FROM {persons} p")
     links = (
         f"SELECT pid, mother_pid AS parent, y FROM ({c}) WHERE mother_pid IS NOT NULL UNION "
@@ -92,7 +94,7 @@ def parent_attributes_sql(extract: Extract, *, age: int, persons: str = "persons
                      "ON me.pid = c.mother_pid AND me.date = c.d")
         cols.append("me.level AS mother_education")
     if "parent_employed" in attributes:
-        emp = ", ".join(f"'{s}'" for s in EMPLOYED_STATUSES)
+        emp = sql_list(EMPLOYED_STATUSES)
         joins.append(
             "LEFT JOIN (SELECT k.pid, CAST(bool_or(l.status IN (" + emp + ")) AS INTEGER) "
             f"AS parent_employed FROM ({links}) k JOIN labour l ON l.pid = k.parent "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from cohort._sql import sql_list
 from cohort.engine._keys import Keys, keys_view
 from cohort.engine._sql import covers_sql, level_rank_sql, public_support_benefits_sql
 from cohort.extract import Extract
@@ -26,7 +27,7 @@ __all__ = [
 
 
 def _levels_array() -> str:
-    return "[" + ", ".join(f"'{lv}'" for lv in EDUCATION_LEVELS) + "]"
+    return "[" + sql_list(EDUCATION_LEVELS) + "]"
 
 
 def highest_level_sql(keys: str) -> str:
@@ -138,7 +139,7 @@ def enrolled_youth(extract: Extract, keys: Keys) -> duckdb.DuckDBPyRelation:
     """
     extract.require("education", purpose="enrolment in youth education")
     k = keys_view(extract.con, keys, ("pid", "date"))
-    youth = ", ".join(f"'{lv}'" for lv in YOUTH_LEVELS)
+    youth = sql_list(YOUTH_LEVELS)
     sql = (
         "SELECT k.pid, k.date, count(e.pid) > 0 AS enrolled_youth "
         f"FROM {k} k LEFT JOIN education e ON e.pid = k.pid AND e.level IN ({youth}) "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from cohort._sql import sql_int, sql_str
 from cohort.exceptions import ParameterError
 
 __all__ = ["Unit", "parse_unit"]
@@ -29,9 +30,8 @@ class Unit:
     def predicate(self, addresses: str = "a") -> str:
         """SQL that is true for the rows of ``addresses`` that lie in the unit."""
         if self.kind == "area":
-            v = self.value.replace("'", "''")
-            return f"({addresses}.area = '{v}')"
-        return f"({addresses}.municipality = {int(self.value)})"
+            return f"({addresses}.area = {sql_str(self.value)})"
+        return f"({addresses}.municipality = {sql_int(int(self.value))})"
 
     def __str__(self) -> str:
         return self.label

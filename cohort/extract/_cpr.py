@@ -36,9 +36,11 @@ from dataclasses import dataclass
 
 import duckdb
 
+from cohort._sql import sql_ident, sql_list, sql_str
 from cohort.exceptions import ContractError, CprDetectedError
+from cohort.extract._fs import disk_full, spill_error
 from cohort.extract._names import has_cpr, listable_names
-from cohort.extract._readers import READ_ERRORS, sql_ident, sql_str
+from cohort.extract._readers import READ_ERRORS
 from cohort.extract.presets.base import RawTable
 
 __all__ = ["CPR_SHARE", "check_cpr", "cpr_shaped_sql", "hyphenated_cpr_sql", "missing_sql"]
@@ -76,7 +78,7 @@ _MISSING = sorted(
 def _valid_ddmmyy(expr: str) -> str:
     # %y maps 00-68 to 20xx and 69-99 to 19xx; a 29 February is accepted exactly
     # when it exists in that century, which covers every year CPR can mean.
-    return f"try_strptime({expr}, '%d%m%y') IS NOT NULL"
+    return f"try_strptime({expr}, {sql_str('%d%m%y')}) IS NOT NULL"
 
 
 def cpr_shaped_sql(s: str) -> str:
@@ -107,16 +109,16 @@ def hyphenated_cpr_sql(s: str) -> str:
     Any dash counts as the hyphen (``010190–1234``, as a word processor writes it).
     """
     return (
-        f"(CASE WHEN {' OR '.join(f'strpos({s}, {chr(39)}{d}{chr(39)}) > 0' for d in _DASHES)} "
-        f"THEN (CASE WHEN regexp_matches({s}, '{_HYPH}') "
-        f"THEN {_valid_ddmmyy(f'regexp_extract({s}, {chr(39)}{_HYPH}{chr(39)}, 2)')} "
+        f"(CASE WHEN {' OR '.join(f'strpos({s}, {sql_str(d)}) > 0' for d in _DASHES)} "
+        f"THEN (CASE WHEN regexp_matches({s}, {sql_str(_HYPH)}) "
+        f"THEN {_valid_ddmmyy(f'regexp_extract({s}, {sql_str(_HYPH)}, 2)')} "
         "ELSE false END) ELSE false END)"
     )
 
 
 def missing_sql(t: str) -> str:
     """SQL that is true when trimmed text ``t`` is NULL or a missing-value marker."""
-    listed = ", ".join(sql_str(m) for m in _MISSING)
+    listed = sql_list(_MISSING)
     return (
         f"(CASE WHEN {t} IS NULL THEN true WHEN length({t}) > 4 THEN false "
         f"ELSE lower({t}) IN ({listed}) END)"
@@ -263,6 +265,8 @@ def check_cpr(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
             try:
                 row = con.execute(sql).fetchall()[0]
             except READ_ERRORS as err:
+                if disk_full(err):  # a spill to a full working folder, not the file
+                    raise spill_error(con) from None
                 # a damaged file, or a value beyond DuckDB's range, found while reading
                 # it; DuckDB's text may quote data, so it is not passed on
                 msg = (

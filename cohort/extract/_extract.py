@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import shutil
 import tempfile
 import warnings
@@ -13,19 +14,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from cohort._sql import sql_ident, sql_int
 from cohort.exceptions import (
     ContractError,
     CprDetectedError,
     DataError,
     DataQualityWarning,
     MissingTableError,
+    OutputError,
     ParameterError,
+    UserError,
 )
 from cohort.extract._cpr import check_cpr
+from cohort.extract._fs import disk_full, output_error, shown, spill_error
 from cohort.extract._meta import ExtractMeta, read_meta
 from cohort.extract._names import redact
-from cohort.extract._readers import READ_ERRORS, discover, drop_raw, read_raw, sql_ident
-from cohort.extract._validate import CONVERSION_ERRORS, check_table
+from cohort.extract._output import CONVERSION_ERRORS, QUARANTINE, Staging
+from cohort.extract._readers import READ_ERRORS, discover, drop_raw, read_raw
+from cohort.extract._validate import check_table
 from cohort.extract.presets.base import Preset, RawTable
 from cohort.extract.report import TableReport, ValidationReport
 from cohort.extract.schema import TABLES
@@ -48,9 +54,17 @@ def _preset(name: str) -> Preset:
 
 
 def _connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    con.execute(f"SET temp_directory = '{(workdir / 'spill').as_posix()}'")
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+    # the settings that take a value are given to connect(), not spliced into SQL text
+    # (a TMPDIR may hold an apostrophe)
+    if not isinstance(memory_limit, str):
+        msg = f"memory_limit must be a size such as '4GB'; got {memory_limit!r}"
+        raise ParameterError(msg)
+    config = {"temp_directory": (workdir / "spill").as_posix(), "memory_limit": memory_limit}
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except duckdb.Error:
+        msg = f"memory_limit must be a size such as '4GB'; got {memory_limit!r}"
+        raise ParameterError(msg) from None
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # the library never prints
     # DuckDB answers an ASOF join whose left side it *estimates* below this many rows
@@ -61,7 +75,7 @@ def _connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.Du
     except duckdb.Error:  # DuckDB before 1.3 has no loop ASOF join, nor the setting
         pass
     if threads:
-        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET threads = {sql_int(int(threads))}")
     return con
 
 
@@ -147,7 +161,7 @@ class Extract:
             raise ParameterError(msg)
         sel = ", ".join(sql_ident(c) for c in cols)
         df = self.con.execute(
-            f"SELECT {sel} FROM _checked_{table} WHERE _rule IS NULL "
+            f"SELECT {sel} FROM {sql_ident('_checked_' + table)} WHERE _rule IS NULL "
             "ORDER BY _source_file, _source_row"
         ).df()
         for c in cols:
@@ -159,28 +173,37 @@ class Extract:
         """The rows of ``table`` that were set aside, as read, with the rule each broke."""
         self._check_table(table)
         return self.con.execute(
-            f"SELECT * FROM _quarantine_{table} ORDER BY _source_file, _source_row"
+            f"SELECT * FROM {sql_ident('_quarantine_' + table)} "
+            "ORDER BY _source_file, _source_row"
         ).df()
 
     def write_validation(self, out: str | Path) -> Path:
-        """Write the report and one quarantine CSV per table with set-aside rows."""
+        """Write the report and one quarantine CSV per table with set-aside rows.
+
+        The files are written into a staging folder inside ``out`` and moved into
+        place with the report last (:mod:`cohort.extract._output`): a failure half-way
+        (a full disk) leaves ``out`` as it was, and no report names a missing file.
+        Files in ``out`` that validation does not write are kept.
+        """
         out = _outside(Path(out), self.path)
-        self.report.write(out)
-        stale = out / CONVERSION_ERRORS  # every column of this extract was converted
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        qdir = out / "quarantine"
-        for t, rep in self.report.tables.items():
-            target = qdir / f"{t}.csv"
-            if rep.rows_quarantined:
-                qdir.mkdir(parents=True, exist_ok=True)
-                self.con.execute(
-                    f"COPY (SELECT * FROM _quarantine_{t} ORDER BY _source_file, _source_row) "
-                    f"TO '{target.as_posix()}' (HEADER, DELIMITER ',')"
-                )
-            elif target.exists():
-                target.unlink()
+        with Staging(out) as stage:
+            self._stage_validation(stage)
+            stage.publish()
         return out
+
+    def _stage_validation(self, stage: Staging) -> None:
+        """The quarantine files, then the report, into the staging folder."""
+        qdir = stage.path / QUARANTINE
+        for t, rep in self.report.tables.items():
+            if rep.rows_quarantined:
+                qdir.mkdir(exist_ok=True)
+                stage.copy(
+                    self.con,
+                    f"SELECT * FROM {sql_ident('_quarantine_' + t)} "
+                    "ORDER BY _source_file, _source_row",
+                    qdir / f"{t}.csv",
+                )
+        self.report.write(stage.path)
 
     def _check_table(self, table: str) -> None:
         if table not in TABLES:
@@ -217,18 +240,24 @@ def _cleanup(con: duckdb.DuckDBPyConnection, workdir: Path | None) -> None:
 
 
 def _outside(out: Path, extract: Path) -> Path:
-    o, e = out.resolve(), extract.resolve()
+    # realpath, not resolve(): a symbolic link that loops is reported where it is used
+    # (resolve() raises RuntimeError on it in Python 3.11)
+    o, e = Path(os.path.realpath(out)), Path(os.path.realpath(extract))
     if o == e or e in o.parents:
         msg = (
-            f"the output folder {out} lies inside the extract; validation never writes into "
-            "the extract (it may be read-only): choose another --out"
+            f"the output folder {shown(out)} lies inside the extract; validation never "
+            "writes into the extract (it may be read-only): choose another --out"
         )
         raise ParameterError(msg)
     return out
 
 
 def _load(
-    path: Path, con: duckdb.DuckDBPyConnection, meta: ExtractMeta, errors_dir: Path | None = None
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    meta: ExtractMeta,
+    errors_dir: Path | None = None,
+    errors_shown: Path | None = None,
 ) -> ValidationReport:
     found = discover(path)
     raw: dict[str, RawTable] = {}
@@ -259,9 +288,11 @@ def _load(
             try:
                 c = check_table(
                     con, TABLES[name], sources[name], decimal=meta.csv_decimal,
-                    errors_dir=errors_dir,
+                    errors_dir=errors_dir, errors_shown=errors_shown,
                 )
             except READ_ERRORS as err:
+                if disk_full(err):  # a spill to a full working folder, not the data
+                    raise spill_error(con) from None
                 # a column the CPR stop did not read (a date) may hold a value beyond
                 # DuckDB's range; DuckDB's text may quote it, so it is not passed on
                 msg = (
@@ -300,11 +331,12 @@ def _scan_other(
 
     A CSV file here need not follow extract.toml (a backup from elsewhere): its
     delimiter is taken from its first line, and Latin-1 is tried when it is not
-    UTF-8 (every byte is Latin-1, and CPR numbers are ASCII).
+    UTF-8 (every byte is Latin-1, and CPR numbers are ASCII); a file declared Latin-1
+    that turns out to be UTF-8 (a byte-order mark) is read as UTF-8.
     """
     tries = [meta]
     if file.suffix.lower() == ".csv":
-        encodings = dict.fromkeys((meta.csv_encoding, "latin-1"))
+        encodings = dict.fromkeys((meta.csv_encoding, "utf-8", "latin-1"))
         tries = [_csv_dialect(file, meta, enc) for enc in encodings]
     for attempt in tries:
         try:
@@ -390,25 +422,60 @@ def _open(
     memory_limit: str,
     threads: int | None,
     errors_dir: Path | None,
+    errors_shown: Path | None = None,
 ) -> Extract:
     """:func:`read_extract` without the warning.
 
-    ``errors_dir`` receives the values of a column that cannot be converted (see
-    :func:`cohort.extract._validate.check_table`).
+    ``errors_dir`` receives the values of a column that cannot be converted, named in
+    the message as in ``errors_shown`` (see :func:`cohort.extract._validate.check_table`).
     """
     meta = read_meta(path)
     owns = workdir is None
-    wd = Path(tempfile.mkdtemp(prefix="cohort-")) if owns else Path(workdir)
-    if not owns:
-        wd = _outside(wd, path)
-        wd.mkdir(parents=True, exist_ok=True)
-    con = _connect(wd, memory_limit, threads)
+    wd = _workdir(path, workdir)
     try:
-        report = _load(path, con, meta, errors_dir)
+        con = _connect(wd, memory_limit, threads)
+    except BaseException:
+        if owns:
+            shutil.rmtree(wd, ignore_errors=True)
+        raise
+    try:
+        report = _load(path, con, meta, errors_dir, errors_shown)
+    except duckdb.OutOfMemoryException:
+        # over memory_limit, and the working folder could not take the rest
+        _cleanup(con, wd if owns else None)
+        msg = (
+            f"DuckDB needed more than memory_limit ({memory_limit}) and could not spill the "
+            f"rest to the working folder {shown(wd)} (full, or not writable); set TMPDIR to "
+            "a folder with more free space (or pass workdir=...) or raise memory_limit"
+        )
+        raise OutputError(msg) from None
+    except duckdb.Error as err:
+        _cleanup(con, wd if owns else None)
+        if disk_full(err):
+            raise spill_error(None) from None
+        raise
     except BaseException:
         _cleanup(con, wd if owns else None)
         raise
     return Extract(path=path, meta=meta, con=con, report=report, workdir=wd, owns_workdir=owns)
+
+
+def _workdir(path: Path, workdir: str | Path | None) -> Path:
+    """The working folder: a new temporary folder, or ``workdir`` (made if need be)."""
+    if workdir is None:
+        try:
+            return Path(tempfile.mkdtemp(prefix="cohort-"))
+        except OSError as err:  # TMPDIR unusable, full, or not writable
+            where = os.environ.get("TMPDIR") or tempfile.gettempdir()
+            raise output_error(
+                err, where, what="the temporary folder (TMPDIR)", option="TMPDIR"
+            ) from None
+    wd = _outside(Path(workdir), path)
+    try:
+        wd.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise output_error(err, wd, what="the working folder", option="workdir") from None
+    return wd
 
 
 def validate_extract(
@@ -422,38 +489,44 @@ def validate_extract(
     and, when a column could not be converted to its type, the values that failed, in
     ``out/conversion_errors/<table>.<column>.csv`` (person-level: it stays on the
     server; the message names the file and the values' shapes, never the values).
+
+    Everything is written into a staging folder inside ``out`` and moved into place
+    with the report last (:mod:`cohort.extract._output`): after a failure (a full
+    disk, an unreadable file: an :class:`~cohort.exceptions.OutputError` or
+    :class:`~cohort.exceptions.UserError`) ``out`` is as it was. A report and the
+    quarantine and conversion-error files beside it always belong to one run; other
+    files in ``out`` are kept.
     """
     path = Path(path)
     out = _outside(Path(out), path)
-    errors_dir = out / CONVERSION_ERRORS
-    if errors_dir.is_dir():  # values of an earlier run must not pass for this one's
-        shutil.rmtree(errors_dir)
-    meta: ExtractMeta | None = None
-    try:
-        meta = read_meta(path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataQualityWarning)
-            ex = _open(
-                path, workdir=None, memory_limit=memory_limit, threads=None,
-                errors_dir=errors_dir,
-            )
-        with ex:
-            ex.write_validation(out)
-            return ex.report
-    except DataError as err:
-        report = ValidationReport(
-            extract=meta.name if meta else redact(path.name),
-            preset=meta.preset if meta else "unknown",
-            extract_end=meta.extract_end.isoformat() if meta else "unknown",
-            status="stopped",
-            error=str(err),
+    if path.is_symlink() and not path.exists():  # checked here: read_meta says "missing"
+        msg = (
+            f"{shown(path)}: the extract folder is a symbolic link that leads nowhere (or "
+            "loops); give the folder itself"
         )
-        _clear_quarantine(out)
-        report.write(out)
-        return report
-
-
-def _clear_quarantine(out: Path) -> None:
-    q = out / "quarantine"
-    if q.is_dir():
-        shutil.rmtree(q)
+        raise UserError(msg)
+    with Staging(out) as stage:
+        meta: ExtractMeta | None = None
+        try:
+            meta = read_meta(path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataQualityWarning)
+                ex = _open(
+                    path, workdir=None, memory_limit=memory_limit, threads=None,
+                    errors_dir=stage.path / CONVERSION_ERRORS,
+                    errors_shown=out / CONVERSION_ERRORS,
+                )
+            with ex:
+                ex._stage_validation(stage)  # noqa: SLF001 - the module's own class
+                report = ex.report
+        except DataError as err:
+            report = ValidationReport(
+                extract=meta.name if meta else redact(path.name),
+                preset=meta.preset if meta else "unknown",
+                extract_end=meta.extract_end.isoformat() if meta else "unknown",
+                status="stopped",
+                error=str(err),
+            )
+            report.write(stage.path)
+        stage.publish()
+    return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 import warnings
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cohort.exceptions import ContractError, CprDetectedError, DataQualityWarning, UserError
+from cohort.extract._fs import check_readable, input_error
 from cohort.extract._names import has_cpr, redact
 
 __all__ = ["ExtractMeta", "read_meta"]
@@ -55,18 +57,33 @@ def read_meta(folder: Path) -> ExtractMeta:
     """
     path = folder / "extract.toml"
     shown = redact(str(folder))  # a folder named like a CPR number is never echoed
-    if not folder.is_dir():
-        msg = f"{shown}: the extract folder does not exist"
-        raise UserError(msg)
-    if not path.is_file():
-        msg = f"{shown}: extract.toml is missing (every extract needs one, see the data contract)"
-        raise ContractError(msg)
     try:
+        if not folder.is_dir():
+            msg = f"{shown}: the extract folder does not exist"
+            raise UserError(msg)
+        # listing the folder first: a folder the user may not read is said to be one
+        with os.scandir(folder):
+            pass
+        if path.is_symlink() and not path.exists():
+            msg = (
+                f"{shown}: extract.toml is a symbolic link that leads nowhere (or loops); "
+                "replace it with the file"
+            )
+            raise ContractError(msg)
+        if not path.is_file():
+            msg = (
+                f"{shown}: extract.toml is missing (every extract needs one, see the data "
+                "contract)"
+            )
+            raise ContractError(msg)
+        check_readable(path, folder)
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         msg = f"extract.toml cannot be read as TOML ({err})"
         raise ContractError(msg) from None
+    except OSError as err:  # no permission, an I/O error of the disk or share
+        raise input_error(err, err.filename or folder, folder) from None
     if any(has_cpr(text) for text in _strings(raw)):
         msg = (
             "extract.toml: a key or value holds a CPR number (rule cpr_hyphenated/cpr_shaped). "

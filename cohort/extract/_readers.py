@@ -21,14 +21,20 @@ table) which are read only for the CPR stop and listed as ignored.
 
 from __future__ import annotations
 
+import codecs
+import errno
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from cohort._sql import sql_ident, sql_str
 from cohort.exceptions import ContractError, CprDetectedError
+from cohort.extract._fs import check_readable, disk_full, input_error, spill_error
 from cohort.extract._meta import ExtractMeta
 from cohort.extract._names import has_cpr, listable_names, redact
 from cohort.extract.presets.base import RawTable
@@ -41,8 +47,6 @@ __all__ = [
     "discover",
     "drop_raw",
     "read_raw",
-    "sql_ident",
-    "sql_str",
 ]
 
 SUFFIXES = (".parquet", ".csv", ".sas7bdat", ".dta")
@@ -55,16 +59,6 @@ READ_ERRORS = (
     duckdb.ConversionException,
     duckdb.OutOfRangeException,
 )
-
-
-def sql_ident(name: str) -> str:
-    """Quote an identifier for DuckDB."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_str(value: str) -> str:
-    """Quote a string literal for DuckDB."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -87,15 +81,37 @@ def _readable(path: Path) -> bool:
 def _walk(folder: Path) -> list[Path]:
     """Every file and folder below ``folder``, hidden or not.
 
-    Symbolic links to folders are not followed.
+    Symbolic links to folders are not followed. A folder that cannot be listed (no
+    permission) stops with :func:`~cohort.extract._fs.input_error`: its files would
+    otherwise be missed silently.
     """
+
+    def refuse(err: OSError) -> None:
+        raise input_error(err, err.filename or folder, folder)
+
     out: list[Path] = []
-    for root, dirs, files in os.walk(folder, followlinks=False):
+    for root, dirs, files in os.walk(folder, onerror=refuse, followlinks=False):
         dirs.sort()
         base = Path(root)
         out += [base / d for d in dirs]
         out += [base / f for f in sorted(files)]
     return out
+
+
+def _check_links(folder: Path, entries: list[Path]) -> None:
+    """Stop at a symbolic link that loops, or whose target may not be read.
+
+    A link to nothing (its target removed) is left alone: it is listed as ignored.
+    """
+    for p in entries:
+        if not p.is_symlink():
+            continue
+        try:
+            os.stat(p)
+        except OSError as err:
+            if err.errno in (errno.ENOENT, errno.ENOTDIR):
+                continue
+            raise input_error(err, p, folder) from None
 
 
 def _check_names(folder: Path, entries: list[Path]) -> None:
@@ -126,8 +142,16 @@ def discover(folder: Path) -> Discovered:
     are returned as ``others``, to be read for the CPR stop. A file or folder name
     shaped like a CPR number stops validation first.
     """
+    try:
+        return _discover(folder)
+    except OSError as err:  # a stat or listing refused half-way (no permission, I/O error)
+        raise input_error(err, err.filename or folder, folder) from None
+
+
+def _discover(folder: Path) -> Discovered:
     everything = _walk(folder)
     _check_names(folder, everything)
+    _check_links(folder, everything)
     below: dict[str, list[Path]] = {}  # top-level folder -> readable files at any depth
     for p in everything:
         rel = p.relative_to(folder).parts
@@ -165,6 +189,12 @@ def discover(folder: Path) -> Discovered:
             )
             raise ContractError(msg)
         found[stem] = entry
+    # every file that will be read must open: a file the user may not read is said to
+    # be one (DuckDB would call it damaged), before anything is read
+    files = [t for t in found.values() if not t.is_dir()] + others
+    files += [p for inside in below.values() for p in inside]
+    for p in dict.fromkeys(files):
+        check_readable(p, folder)
     return Discovered(tables=found, others=tuple(others), ignored=tuple(ignored))
 
 
@@ -197,7 +227,8 @@ def read_raw(
     view: str | None = None,
 ) -> RawTable:
     """Create the raw view for one file and return its description."""
-    view = view or f"raw_{_safe(stem)}"
+    # stems are unique (lower-cased), so the views are; every use quotes the name
+    view = view or f"raw_{stem}"
     rel_name = path.relative_to(root).as_posix()
     suffix = ".parquet" if path.is_dir() else path.suffix.lower()
     if suffix == ".parquet":
@@ -211,10 +242,10 @@ def read_raw(
     else:  # pragma: no cover - discover() only returns known suffixes
         msg = f"{rel_name}: no reader for this suffix"
         raise ContractError(msg)
-    cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
+    cols = [r[0] for r in con.execute(f"DESCRIBE {sql_ident(view)}").fetchall()]
     data_cols = tuple(c for c in cols if c not in ("_source_row", "_source_file"))
     try:
-        rows = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
+        rows = con.execute(f"SELECT count(*) FROM {sql_ident(view)}").fetchall()[0][0]
     except READ_ERRORS as err:  # DuckDB's text may quote a value: not passed on
         msg = (
             f"{rel_name}: the file cannot be read (DuckDB {type(err).__name__}: a damaged "
@@ -222,10 +253,6 @@ def read_raw(
         )
         raise ContractError(msg) from None
     return RawTable(name=stem, view=view, file=rel_name, rows=int(rows), columns=data_cols)
-
-
-def _safe(stem: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in stem)
 
 
 def _lowered(names: list[str], file: str) -> list[str]:
@@ -269,7 +296,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, view: str, path: Path, rel_name: st
     # A folder's files are numbered in path order, so rows keep one stable order.
     root_len = len(str(path.parent)) + 2
     con.execute(
-        f"CREATE VIEW {view} AS SELECT {_select_lowered(data, rel_name)}, "
+        f"CREATE VIEW {sql_ident(view)} AS SELECT {_select_lowered(data, rel_name)}, "
         "CAST(file_row_number + 1 AS BIGINT) AS _source_row, "
         f"substr(replace(filename, '\\', '/'), {root_len}) AS _source_file FROM {src}"
     )
@@ -278,7 +305,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, view: str, path: Path, rel_name: st
 def _csv(
     con: duckdb.DuckDBPyConnection, view: str, path: Path, rel_name: str, meta: ExtractMeta
 ) -> None:
-    table = view + "_data"
+    table = sql_ident(view + "_data")
     names = _csv_header(path, meta, rel_name)
     check_column_names(names, rel_name)
     _lowered(names, rel_name)  # two names that differ in case only: say so (DuckDB refuses)
@@ -292,13 +319,12 @@ def _csv(
     try:
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv({sql_str(str(path))}, {opts})")
     except duckdb.Error as err:
-        text = str(err).lower()
-        if "unicode" in text or "encoding" in text:
-            msg = (
-                f"{rel_name}: the file is not valid {meta.csv_encoding} text "
-                '(set [csv] encoding = "latin-1" in extract.toml if it was written as Latin-1)'
-            )
-        else:
+        if disk_full(err):  # the copy spilled to a full working folder
+            raise spill_error(con) from None
+        # the bytes decide whether it is the encoding, not DuckDB's text (which varies
+        # between versions, lists its options, and quotes the line: never passed on)
+        msg = _encoding_problem(path, meta.csv_encoding, rel_name)
+        if msg is None:
             msg = (
                 f"{rel_name}: the file cannot be read as CSV with delimiter "
                 f"{meta.csv_delimiter!r} (check [csv] delimiter and that every line has "
@@ -307,7 +333,7 @@ def _csv(
         raise ContractError(msg) from None
     data = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     con.execute(
-        f"CREATE VIEW {view} AS SELECT {_select_lowered(data, rel_name)}, "
+        f"CREATE VIEW {sql_ident(view)} AS SELECT {_select_lowered(data, rel_name)}, "
         f"CAST(rowid + 1 AS BIGINT) AS _source_row, {sql_str(rel_name)} AS _source_file "
         f"FROM {table}"
     )
@@ -317,26 +343,150 @@ def _csv_header(path: Path, meta: ExtractMeta, rel_name: str) -> list[str]:
     import csv
 
     try:
-        with path.open(encoding=meta.csv_encoding, newline="") as fh:
+        with path.open("rb") as raw:
+            head = raw.read(4)
+    except OSError as err:  # e.g. no permission to read it
+        raise input_error(err, path, _root(path, rel_name)) from None
+    if _utf16(head) or (meta.csv_encoding != "utf-8" and head.startswith(codecs.BOM_UTF8)):
+        raise ContractError(_encoding_problem(path, meta.csv_encoding, rel_name) or "")
+    # utf-8-sig: a byte-order mark is not part of the first name, even before a quote
+    # ('\ufeff"pid"' would otherwise be read as the unquoted name '"pid"')
+    encoding = "utf-8-sig" if meta.csv_encoding == "utf-8" else meta.csv_encoding
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
             header = next(csv.reader(fh, delimiter=meta.csv_delimiter), None)
     except UnicodeDecodeError:
-        msg = (
-            f"{rel_name}: the file is not valid {meta.csv_encoding} text "
-            '(set [csv] encoding = "latin-1" in extract.toml if it was written as Latin-1)'
-        )
-        raise ContractError(msg) from None
+        msg = _encoding_problem(path, meta.csv_encoding, rel_name)
+        raise ContractError(msg or _not_encoded(rel_name, meta.csv_encoding)) from None
     except csv.Error:  # e.g. a field over the size limit; never quote the line
         msg = f"{rel_name}: the header line cannot be read as CSV"
         raise ContractError(msg) from None
     except OSError as err:  # e.g. no permission to read it
-        msg = f"{rel_name}: the file cannot be opened ({type(err).__name__})"
-        raise ContractError(msg) from None
+        raise input_error(err, path, _root(path, rel_name)) from None
     if not header:
         msg = f"{rel_name}: the file is empty (a CSV table needs a header line)"
         raise ContractError(msg)
     if header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
     return [h.strip() for h in header]
+
+
+def _root(path: Path, rel_name: str) -> Path:
+    """The extract folder of a file whose path inside it is ``rel_name``."""
+    return path.parents[len(Path(rel_name).parts) - 1]
+
+
+def _utf16(head: bytes) -> bool:
+    """Whether a file's first bytes are those of UTF-16 (or UTF-32) text."""
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(head) >= 2 and (head[0] == 0) != (head[1] == 0)
+    )
+
+
+def _not_encoded(rel_name: str, encoding: str) -> str:
+    other = "latin-1" if encoding == "utf-8" else "utf-8"
+    return (
+        f"{rel_name}: the file is not valid {encoding} text: set [csv] encoding = "
+        f'"{other}" in extract.toml if it was written as {other.capitalize()}'
+    )
+
+
+def _encoding_problem(path: Path, encoding: str, rel_name: str) -> str | None:
+    """What is wrong with a CSV file's encoding, or None when its bytes fit ``encoding``.
+
+    Read from the bytes, never from a reader's error text:
+
+    * UTF-16 text (Excel's "Unicode text");
+    * a UTF-8 byte-order mark in a file declared Latin-1;
+    * text that is not UTF-8 in a file declared UTF-8: Latin-1 reads it, unless
+    * it has bytes 0x80-0x9F: cp1252 ("ANSI", Excel's "CSV" on Windows) writes
+      ``€ ’ “ ”`` there, which Latin-1 has no letters for (DuckDB refuses them), so
+      the file must be converted to UTF-8.
+
+    The message names the line of the first bad byte, never the text.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if _utf16(head):
+            return (
+                f"{rel_name}: the file is UTF-16 text (Excel's \"Unicode text\"), which "
+                'cannot be read: save it as "CSV UTF-8" and set [csv] encoding = "utf-8" '
+                "in extract.toml"
+            )
+        if encoding != "utf-8" and head.startswith(codecs.BOM_UTF8):
+            return (
+                f"{rel_name}: the file is UTF-8 text (it starts with a UTF-8 "
+                f"byte-order mark), but extract.toml declares [csv] encoding = "
+                f'"{encoding}": set [csv] encoding = "utf-8"'
+            )
+        bad_utf8 = _first_line(path, _not_utf8) if encoding == "utf-8" else None
+        if encoding == "utf-8" and bad_utf8 is None:
+            return None
+        cp1252 = _first_line(path, _c1_byte)
+    except OSError:
+        return None
+    if cp1252 is not None:
+        return (
+            f"{rel_name}: the file is neither UTF-8 nor Latin-1 text: it has bytes that "
+            f"cp1252 (\"ANSI\", Excel's \"CSV\" on Windows) uses for characters such as "
+            f"\u20ac \u2019 \u201c \u201d, which Latin-1 does not have (first at line "
+            f"{cp1252:,}). Save it as \"CSV UTF-8\" (or convert it: iconv -f cp1252 -t "
+            'utf-8) and set [csv] encoding = "utf-8" in extract.toml'
+        )
+    if bad_utf8 is None:  # Latin-1 declared, and every byte is Latin-1 text
+        return None
+    return (
+        f"{rel_name}: the file is not valid utf-8 text (first at line {bad_utf8:,}); it was "
+        'probably written as Latin-1 (or cp1252, Excel\'s "CSV" on Windows): set [csv] '
+        'encoding = "latin-1" in extract.toml (or save the file as "CSV UTF-8")'
+    )
+
+
+_C1 = re.compile(rb"[\x80-\x9f]")
+
+
+def _not_utf8() -> Callable[..., int | None]:
+    """A scanner for :func:`_first_line`: the offset of the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = 0  # bytes of a character begun in the block before
+
+    def scan(block: bytes, *, last: bool) -> int | None:
+        nonlocal pending
+        try:
+            decoder.decode(block, final=last)
+        except UnicodeDecodeError as err:
+            return max(err.start - pending, 0)
+        pending = len(decoder.getstate()[0])
+        return None
+
+    return scan
+
+
+def _c1_byte() -> Callable[..., int | None]:
+    """A scanner for :func:`_first_line`: the offset of the first byte 0x80-0x9F."""
+
+    def scan(block: bytes, *, last: bool) -> int | None:  # noqa: ARG001 - the protocol
+        m = _C1.search(block)
+        return m.start() if m else None
+
+    return scan
+
+
+def _first_line(path: Path, make: Callable[[], Callable[..., int | None]]) -> int | None:
+    """The line (1-based) of the first offset a scanner finds in the file, or None."""
+    scan = make()
+    line = 1
+    with path.open("rb") as fh:
+        block = fh.read(1 << 20)
+        while block:
+            following = fh.read(1 << 20)
+            at = scan(block, last=not following)
+            if at is not None:
+                return line + block.count(b"\n", 0, at)
+            line += block.count(b"\n")
+            block = following
+    return None
 
 
 def _readstat(
@@ -346,7 +496,7 @@ def _readstat(
 
     reader = pyreadstat.read_sas7bdat if kind == "sas7bdat" else pyreadstat.read_dta
     label = "SAS7BDAT" if kind == "sas7bdat" else "Stata"
-    table = view + "_data"
+    table = sql_ident(view + "_data")
     created = False
     try:
         for chunk, _meta in pyreadstat.read_file_in_chunks(
@@ -360,6 +510,13 @@ def _readstat(
             else:
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _chunk")
             con.unregister("_chunk")
+    except duckdb.Error as err:
+        if disk_full(err):  # the copy spilled to a full working folder
+            raise spill_error(con) from None
+        msg = f"{rel_name}: the file cannot be read as {label}"
+        raise ContractError(msg) from None
+    except PermissionError as err:
+        raise input_error(err, path, _root(path, rel_name)) from None
     except Exception:  # noqa: BLE001 - readstat raises its own types; never echo content
         msg = f"{rel_name}: the file cannot be read as {label}"
         raise ContractError(msg) from None
@@ -369,7 +526,7 @@ def _readstat(
     data = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     check_column_names(data, rel_name)
     con.execute(
-        f"CREATE VIEW {view} AS SELECT {_select_lowered(data, rel_name)}, "
+        f"CREATE VIEW {sql_ident(view)} AS SELECT {_select_lowered(data, rel_name)}, "
         f"CAST(rowid + 1 AS BIGINT) AS _source_row, {sql_str(rel_name)} AS _source_file "
         f"FROM {table}"
     )

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cohort._sql import sql_int, sql_str
+
 __all__ = ["SHAPES_SHOWN", "describe_shapes", "shape_counts", "shape_sql"]
 
 #: Distinct shapes a message lists; the rest are counted together.
@@ -56,20 +58,16 @@ _RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def shape_sql(value: str) -> str:
     """SQL for the shape of the text expression ``value`` (NULL stays NULL)."""
     v = f"trim({value})"
     whens = []
     for pattern, shape in _RULES:
-        cond = f"regexp_full_match({v}, {_lit(pattern)})"
+        cond = f"regexp_full_match({v}, {sql_str(pattern)})"
         if shape.startswith("="):
-            then = f"regexp_replace({v}, {_lit('^' + pattern + '$')}, {_lit(shape[1:])})"
+            then = f"regexp_replace({v}, {sql_str('^' + pattern + '$')}, {sql_str(shape[1:])})"
         else:
-            then = _lit(shape)
+            then = sql_str(shape)
         whens.append(f"WHEN {cond} THEN {then}")
     other = (
         f"'other: ' || left(regexp_replace(regexp_replace({v}, '\\pL+', 'a', 'g'), "
@@ -92,7 +90,7 @@ def shape_counts(
     rows = con.execute(
         f"SELECT shape, n, sum(n) OVER () FROM (SELECT {shape_sql('CAST(v AS VARCHAR)')} "
         f"AS shape, count(*) AS n FROM ({values_sql}) AS _t(v) GROUP BY ALL) "
-        f"ORDER BY n DESC, shape LIMIT {int(limit)}"
+        f"ORDER BY n DESC, shape LIMIT {sql_int(limit)}"
     ).fetchall()
     out = [(str(s), int(n)) for s, n, _ in rows]
     total = int(rows[0][2]) if rows else 0

@@ -11,28 +11,26 @@ read. The accepted table is the view ``<table>`` over it; the quarantine is
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from cohort._sql import sql_date, sql_ident, sql_list, sql_str
 from cohort.exceptions import ContractError
-from cohort.extract._readers import sql_ident, sql_str
+from cohort.extract._fs import duckdb_write_error
+from cohort.extract._output import CONVERSION_ERRORS, NOTE
 from cohort.extract._shapes import describe_shapes, shape_counts
 from cohort.extract.presets.base import CanonicalSource
 from cohort.extract.schema import RULES, Column, Table
 
 __all__ = ["CONVERSION_ERRORS", "TableCheck", "check_table"]
 
-#: The folder of the validation output that receives the values of a column that
-#: cannot be converted (person-level: it stays on the server).
-CONVERSION_ERRORS = "conversion_errors"
-
 # missing in a date or number column read from text: empty, NA, and SAS's missing
 # values as a SAS export writes them (., .A ... .Z, ._)
 _NULL_TOKENS = (
-    "('', 'NA', '.', '._', "
-    + ", ".join(f"'.{chr(c)}'" for c in range(ord("A"), ord("Z") + 1))
+    "(" + sql_list(["", "NA", ".", "._", *(f".{chr(c)}" for c in range(ord("A"), ord("Z") + 1))])
     + ")"
 )
 _INT_TYPES = (
@@ -59,7 +57,7 @@ _SQL_TYPES = {
     "int": "BIGINT",
     "float": "DOUBLE",
 }
-_FAR_FUTURE = "DATE '9999-12-31'"
+_FAR_FUTURE = sql_date(dt.date(9999, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -149,12 +147,15 @@ def _fatal_conversion(
     *,
     decimal: str,
     errors_dir: Path | None,
+    errors_shown: Path | None = None,
 ) -> None:
     """Stop when a numeric column cannot be converted, or no value of a date column can.
 
     The message names the file, the column, the count and the shapes of the values
     that fail (:mod:`cohort.extract._shapes`), never the values: those are written to
-    ``errors_dir/<table>.<column>.csv`` when there is an output folder.
+    ``errors_dir/<table>.<column>.csv`` when there is an output folder, and the
+    message names them in ``errors_shown`` (where they will be once the validation
+    folder is in place; default ``errors_dir``).
     """
     dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
     for col in table.columns:
@@ -181,19 +182,26 @@ def _fatal_conversion(
         if errors_dir is not None:
             errors_dir.mkdir(parents=True, exist_ok=True)
             path = errors_dir / target
+            final = (errors_shown or errors_dir) / target
             # the row's identifier too, as in a quarantine file: the analyst can find
             # the person, and the release checker refuses the file (a pid column)
             key = next((k for k in ("pid", "address_id") if k in mapping), None)
             ident = (
                 f"CAST({sql_ident(mapping[key])} AS VARCHAR) AS {sql_ident(key)}, " if key else ""
             )
-            con.execute(
-                f"COPY (SELECT _source_file, _source_row, {ident}{value} AS "
-                f"{sql_ident(col.name)} {failing} ORDER BY _source_file, _source_row) "
-                f"TO {sql_str(path.as_posix())} (HEADER, DELIMITER ',')"
-            )
+            try:
+                con.execute(
+                    f"COPY (SELECT _source_file, _source_row, {ident}{value} AS "
+                    f"{sql_ident(col.name)} {failing} ORDER BY _source_file, _source_row) "
+                    f"TO {sql_str(path.as_posix())} (HEADER, DELIMITER ',')"
+                )
+            except duckdb.Error as err:
+                raise duckdb_write_error(
+                    err, (errors_shown or errors_dir).parent, what="the validation folder",
+                    note=NOTE,
+                ) from None
             where = (
-                f"the values that fail are in {path} (person-level: it stays on the server)"
+                f"the values that fail are in {final} (person-level: it stays on the server)"
             )
         else:
             where = (
@@ -262,7 +270,7 @@ def _rule_case(table: Table, *, accepted_persons: bool, accepted_addresses: bool
     for _, rule in whens:
         if rule not in RULES:  # pragma: no cover - programming error
             raise KeyError(rule)
-    body = " ".join(f"WHEN {cond} THEN '{rule}'" for cond, rule in whens)
+    body = " ".join(f"WHEN {cond} THEN {sql_str(rule)}" for cond, rule in whens)
     return f"CASE {body} END" if whens else "CAST(NULL AS VARCHAR)"
 
 
@@ -300,11 +308,13 @@ def check_table(
     *,
     decimal: str,
     errors_dir: Path | None = None,
+    errors_shown: Path | None = None,
 ) -> TableCheck:
     """Type ``src``, apply the row rules and materialise accepted and quarantined rows.
 
     A column that cannot be converted stops with a :class:`ContractError`; its failing
-    values go to ``errors_dir`` (the validation output's ``conversion_errors``) if given.
+    values go to ``errors_dir`` (the validation output's ``conversion_errors``) if given;
+    the message names them in ``errors_shown`` (default ``errors_dir``).
     """
     dtypes = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src.view}").fetchall()}
     mapping = {c.name: c.name for c in table.columns if c.name in dtypes}
@@ -321,7 +331,8 @@ def check_table(
         t, p = _typed(col, mapping.get(col.name), dtypes.get(col.name), decimal)
         typed[col.name], present[col.name] = t, p
     _fatal_conversion(
-        con, src, table, typed, present, mapping, decimal=decimal, errors_dir=errors_dir
+        con, src, table, typed, present, mapping, decimal=decimal, errors_dir=errors_dir,
+        errors_shown=errors_shown,
     )
 
     has_persons = table.person_ref

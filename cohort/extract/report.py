@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -97,7 +98,18 @@ class ValidationReport:
         return "\n".join(lines) + "\n"
 
     def write(self, out: Path) -> None:
-        """Write ``validation_report.json`` and ``validation_report.txt`` into ``out``."""
+        """Write ``validation_report.txt`` and ``validation_report.json`` into ``out``.
+
+        Each is written under a temporary name and renamed into place, the JSON last,
+        so a failure (a full disk) never leaves a truncated or empty report.
+        """
         out.mkdir(parents=True, exist_ok=True)
-        (out / "validation_report.json").write_text(self.to_json(), encoding="utf-8")
-        (out / "validation_report.txt").write_text(self.render(), encoding="utf-8")
+        for name, text in (("validation_report.txt", self.render()),
+                           ("validation_report.json", self.to_json())):
+            target = out / name
+            tmp = out / f".{name}.partial-{os.getpid()}"
+            try:
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)

@@ -42,6 +42,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from cohort._sql import sql_int
 from cohort.engine.units import Unit
 from cohort.exceptions import DataError, ParameterError
 from cohort.extract import Extract
@@ -67,7 +68,7 @@ def _classes_sql(extract: Extract, area: str | Unit, ys: tuple[int, ...],
     dates = sorted({dt.date(y, 1, 1) for y in ys} | {dt.date(y + 1, 1, 1) for y in ys})
     res = residents_sql(extract, spec, dates, definition=definition)
     mv = moves_sql(extract, spec, definition=definition)
-    years = ", ".join(map(str, ys))
+    years = ", ".join(map(sql_int, ys))
     return f"""
     WITH r AS (SELECT pid, CAST(year(date) AS BIGINT) AS y, resource_status AS st FROM ({res})),
     m AS (SELECT pid, CAST(year(date - INTERVAL 1 DAY) AS BIGINT) AS y, direction, counterpart,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cohort.engine._sql import date_lit
+from cohort._sql import sql_date, sql_int, sql_list
 from cohort.engine.units import Unit, parse_unit
 from cohort.exceptions import ParameterError
 from cohort.extract import Extract
@@ -76,11 +76,10 @@ class AreaSpec:
         if kind == "area":
             if self.all_areas:
                 return area
-            names = [u.value.replace("'", "''") for u in self.units if u.kind == "area"]
-            listed = ", ".join(f"'{n}'" for n in names)
+            listed = sql_list([u.value for u in self.units if u.kind == "area"])
             return f"CASE WHEN {area} IN ({listed}) THEN {area} END"
         codes = [int(u.value) for u in self.units if u.kind == "municipality"]
-        listed = ", ".join(str(c) for c in codes)
+        listed = ", ".join(sql_int(c) for c in codes)
         return (
             f"CASE WHEN {municipality} IN ({listed}) "
             f"THEN 'municipality:' || CAST({municipality} AS VARCHAR) END"
@@ -206,7 +205,7 @@ def _neighbour_moves_sql(extract: Extract, key: Callable[[str, str], str]) -> st
     ``residence`` must build its hash table on the unit spells, never on
     ``residence``.
     """
-    end = date_lit(extract.extract_end)
+    end = sql_date(extract.extract_end)
     cut = (
         "CASE WHEN p.death_date IS NOT NULL "
         "AND (u0.mo IS NULL OR p.death_date < u0.mo) "
@@ -275,7 +274,7 @@ def _window_moves_sql(extract: Extract, key: Callable[[str, str], str]) -> str:
 
     For units that cover (most of) the country, where every spell is in a unit.
     """
-    end = date_lit(extract.extract_end)
+    end = sql_date(extract.extract_end)
     keyed = f"SELECT x.*, {key('x.area', 'x.mun')} AS k FROM ({spells_sql(extract)}) x"
     # The birth date is joined to the moves only; an in-move on the birth date
     # is a birth whatever the previous spell says.
@@ -369,8 +368,7 @@ def _categorical(df: pd.DataFrame, column: str, categories: Sequence[str]) -> No
 
 
 def _enum(column: str, values: Sequence[str], *, alias: str | None = None) -> str:
-    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return f"CAST({column} AS ENUM({listed})) AS {alias or column}"
+    return f"CAST({column} AS ENUM({sql_list(values)})) AS {alias or column}"
 
 
 def moves(

@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from cohort._sql import sql_int, sql_list, sql_str
 from cohort.exceptions import DataError, ParameterError
 from cohort.extract import Extract
 from cohort.flows._moves import keyed_moves_sql
@@ -32,9 +33,6 @@ def municipality_regions() -> dict[int, int]:
     rows = csv.DictReader(text.splitlines())
     return {int(r["municipality"]): int(r["region_code"]) for r in rows}
 
-
-def _q(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
 
 
 def study_units(
@@ -54,7 +52,7 @@ def study_units(
     muns = [
         int(m)
         for m in extract.con.execute(
-            f"SELECT DISTINCT municipality FROM addresses WHERE area = {_q(area)}"
+            "SELECT DISTINCT municipality FROM addresses WHERE area = ?", [area]
         ).df()["municipality"]
     ]
     if not muns:
@@ -63,16 +61,16 @@ def study_units(
     regions = municipality_regions()
     target_regions = {regions[m] for m in muns if m in regions}
     region_muns = sorted(m for m, r in regions.items() if r in target_regions)
-    comp = ", ".join(_q(c) for c in comparison)
+    comp = sql_list(comparison)
 
     def key(a: str, m: str) -> str:
-        parts = [f"WHEN {a} = {_q(area)} THEN {_q(area)}"]
+        parts = [f"WHEN {a} = {sql_str(area)} THEN {sql_str(area)}"]
         if comparison:
             parts.append(f"WHEN {a} IN ({comp}) THEN {a}")
-        parts.append(f"WHEN {m} IN ({', '.join(map(str, muns))}) THEN 'rest_of_municipality'")
+        parts.append(f"WHEN {m} IN ({', '.join(map(sql_int, muns))}) THEN 'rest_of_municipality'")
         if region_muns:
             parts.append(
-                f"WHEN {m} IN ({', '.join(map(str, region_muns))}) THEN 'rest_of_region'"
+                f"WHEN {m} IN ({', '.join(map(sql_int, region_muns))}) THEN 'rest_of_region'"
             )
         return "CASE " + " ".join(parts) + " ELSE 'rest_of_country' END"
 
@@ -153,11 +151,12 @@ def od_matrix(
         f"FROM ({raw}) WHERE direction = 'in' OR counterpart IN ('abroad', 'death')"
     )
     case = " ".join(
-        f"WHEN year(date) BETWEEN {a} AND {b} THEN {_q(label)}" for label, a, b in spans
+        f"WHEN year(date) BETWEEN {sql_int(a)} AND {sql_int(b)} THEN {sql_str(label)}"
+        for label, a, b in spans
     )
     lo, hi = min(a for _, a, _ in spans), max(b for _, _, b in spans)
     status = resource_status_sql(
-        f"SELECT * FROM ({events}) WHERE year(date) BETWEEN {lo} AND {hi}",
+        f"SELECT * FROM ({events}) WHERE year(date) BETWEEN {sql_int(lo)} AND {sql_int(hi)}",
         date="date", birth="birth_date", definition=definition,
     )
     df = extract.con.execute(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from cohort.engine._sql import covers_sql, date_lit
+from cohort._sql import sql_date
+from cohort.engine._sql import covers_sql
 from cohort.extract import Extract
 from cohort.flows._moves import AreaSpec, spells_sql
 from cohort.flows._status import ResourceDefinition, resource_status_sql
@@ -24,7 +25,7 @@ def residents_sql(
 
     Columns: ``unit, pid, date, mun, area, birth_date, age, resource_status``.
     """
-    values = ", ".join(f"({date_lit(d)})" for d in dates)
+    values = ", ".join(f"({sql_date(d)})" for d in dates)
     parts = []
     for kind in spec.kinds:
         key = spec.key_sql(kind, area="x.area", municipality="x.mun")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cohort.engine._sql import date_lit
+from cohort._sql import sql_date
 from cohort.engine.units import Unit
 from cohort.exceptions import DataError, ModelError, ParameterError
 from cohort.extract import Extract
@@ -73,7 +73,7 @@ def retention_data(
     definition = definition or ResourceDefinition()
     spec = resolve_areas(area)
     mv = moves_sql(extract, spec, definition=definition)
-    end = date_lit(extract.extract_end)
+    end = sql_date(extract.extract_end)
     births = "" if include_births else "AND counterpart <> 'birth'"
     sql = f"""
     WITH m AS (

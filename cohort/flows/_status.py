@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cohort._params import check_int_range, check_literal, check_literals
+from cohort._sql import sql_int, sql_list
 from cohort.engine._sql import age_sql, level_rank_sql
 from cohort.exceptions import ParameterError
 from cohort.extract.schema import EDUCATION_LEVELS, LABOUR_STATUSES
@@ -83,17 +84,17 @@ def resource_status_sql(
     education rows read are those of the persons of the remaining events.
     """
     d = definition
-    statuses = ", ".join(f"'{s}'" for s in d.employed_statuses)
+    statuses = sql_list(d.employed_statuses)
     age = age_sql(f"e.{birth}", f"e.{date}")
     lag = "" if d.labour_max_lag is None else (
-        f" AND l.year >= j._status_year - {int(d.labour_max_lag)}")
+        f" AND l.year >= j._status_year - {sql_int(int(d.labour_max_lag))}")
     rank = EDUCATION_LEVELS.index(d.min_level)
     # _class: 0 not adult; 1 adult, no labour year can precede the year; 2 the rest
     # (an unknown age is not "not_adult", as before: it takes the last branch)
     return f"""
     WITH _ev AS MATERIALIZED (
         SELECT *,
-            CASE WHEN _age < {d.min_age} OR _age > {d.max_age} THEN 0
+            CASE WHEN _age < {sql_int(d.min_age)} OR _age > {sql_int(d.max_age)} THEN 0
                  WHEN year({date}) <= (SELECT min(year) FROM labour) THEN 1
                  ELSE 2 END AS _class
         FROM (SELECT e.*, {age} AS _age FROM ({events}) e)
@@ -108,7 +109,7 @@ def resource_status_sql(
         SELECT e.pid, min(e.end_date) AS qualified_from FROM education e
         SEMI JOIN _pids p ON e.pid = p.pid
         WHERE e.outcome = 'completed' AND e.end_date IS NOT NULL
-          AND {level_rank_sql('e.level')} >= {rank}
+          AND {level_rank_sql('e.level')} >= {sql_int(rank)}
         GROUP BY e.pid
     ),
     _j AS (

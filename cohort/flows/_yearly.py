@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cohort._params import check_int_range, check_literal
+from cohort._sql import sql_int
 from cohort.engine.units import Unit
 from cohort.exceptions import ParameterError
 from cohort.extract import Extract
@@ -138,7 +139,7 @@ def yearly(
     mv = extract.con.execute(
         f"SELECT unit, CAST({year} AS BIGINT) AS year, direction, counterpart, "
         f"resource_status, count(*) AS n FROM ({moves_sql(extract, spec, definition=definition)}) "
-        f"WHERE {year} IN ({', '.join(map(str, ys))}) "
+        f"WHERE {year} IN ({', '.join(map(sql_int, ys))}) "
         "GROUP BY ALL"
     ).df()
     jan1 = [dt.date(y, 1, 1) for y in ys]

@@ -9,6 +9,7 @@ primitive and can be swapped for it.
 
 from __future__ import annotations
 
+from cohort._sql import sql_int
 from cohort.engine._sql import age_sql, covers_sql
 
 __all__ = ["residents_sql"]
@@ -26,7 +27,7 @@ def residents_sql(
     Parameters
     ----------
     on
-        A DuckDB date expression (e.g. ``date_lit(...)``).
+        A DuckDB date expression (e.g. ``sql_date(...)`` of :mod:`cohort._sql`).
     where
         A predicate over the address alias ``a`` (``Unit.predicate("a")``, or
         ``a.municipality IN (...)`` for a region); ``TRUE`` is the whole country.
@@ -47,9 +48,9 @@ def residents_sql(
     age = age_sql("p.birth_date", on)
     filters = ["TRUE"]
     if ages is not None:
-        filters.append(f"{age} BETWEEN {int(ages[0])} AND {int(ages[1])}")
+        filters.append(f"{age} BETWEEN {sql_int(int(ages[0]))} AND {sql_int(int(ages[1]))}")
     if min_age is not None:
-        filters.append(f"{age} >= {int(min_age)}")
+        filters.append(f"{age} >= {sql_int(int(min_age))}")
     cover = covers_sql("r.moved_in", "r.moved_out", on)
     return (
         f"SELECT p.pid, {age} AS age FROM persons p "

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from cohort._params import check_literals
-from cohort.engine._sql import covers_sql, date_lit, public_support_benefits_sql
+from cohort._sql import sql_date, sql_float, sql_int, sql_list, sql_str
+from cohort.engine._sql import covers_sql, public_support_benefits_sql
 from cohort.engine.units import Unit, parse_unit
 from cohort.exceptions import ParameterError
 from cohort.extract.schema import PUBLIC_SUPPORT_BENEFITS
@@ -46,21 +47,17 @@ class _Indicator:
     last_date: Callable[[int, IndicatorParams], dt.date]
 
 
-def _sql_list(values: Iterable[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 def _support_sql(column: str, p: IndicatorParams) -> str:
     # The engine's fragment is the contract's definition; a study that changes
     # the set of benefits gets its own list.
     if tuple(sorted(p.support_benefits)) == tuple(sorted(PUBLIC_SUPPORT_BENEFITS)):
         return public_support_benefits_sql(column)
-    return f"({column} IN ({_sql_list(p.support_benefits)}))"
+    return f"({column} IN ({sql_list(p.support_benefits)}))"
 
 
 def _on_support(ages_field: str) -> Callable[[int, IndicatorParams, str], str]:
     def build(year: int, p: IndicatorParams, where: str) -> str:
-        d = date_lit(day_in_year(year, p.support_on, name="support_on"))
+        d = sql_date(day_in_year(year, p.support_on, name="support_on"))
         pop = residents_sql(d, where=where, ages=getattr(p, ages_field))
         cover = covers_sql("b.start_date", "b.end_date", d)
         return (
@@ -72,43 +69,43 @@ def _on_support(ages_field: str) -> Callable[[int, IndicatorParams, str], str]:
 
 
 def _school_population(table: str, year: int, p: IndicatorParams, where: str) -> str:
-    d = date_lit(day_in_year(year, p.school_on, name="school_on"))
+    d = sql_date(day_in_year(year, p.school_on, name="school_on"))
     return (
-        f"SELECT t.* FROM {table} t WHERE t.year = {int(year)} "
+        f"SELECT t.* FROM {table} t WHERE t.year = {sql_int(int(year))} "
         f"AND t.pid IN (SELECT pid FROM ({residents_sql(d, where=where)}))"
     )
 
 
 def _youth_education(year: int, p: IndicatorParams, where: str) -> str:
-    d2 = date_lit(
+    d2 = sql_date(
         day_in_year(year + p.education_years_after, p.education_on, name="education_on")
     )
     cover = covers_sql("e.start_date", "e.end_date", d2)
     return (
         f"SELECT x.pid, EXISTS (SELECT 1 FROM education e WHERE e.pid = x.pid "
-        f"AND e.level IN ({_sql_list(p.youth_levels)}) AND {cover}) AS num "
+        f"AND e.level IN ({sql_list(p.youth_levels)}) AND {cover}) AS num "
         f"FROM ({_school_population('exams', year, p, where)}) x"
     )
 
 
 def _absence(year: int, p: IndicatorParams, where: str) -> str:
     return (
-        f"SELECT x.pid, x.unauthorised_days >= {int(p.absence_days)} AS num "
+        f"SELECT x.pid, x.unauthorised_days >= {sql_int(int(p.absence_days))} AS num "
         f"FROM ({_school_population('absence', year, p, where)}) x"
     )
 
 
 def _grades(year: int, p: IndicatorParams, where: str) -> str:
     return (
-        f"SELECT x.pid, (x.danish + x.math) / 2 >= {float(p.grade_average)!r} AS num "
+        f"SELECT x.pid, (x.danish + x.math) / 2 >= {sql_float(float(p.grade_average))} AS num "
         f"FROM ({_school_population('exams', year, p, where)}) x "
         "WHERE x.danish IS NOT NULL AND x.math IS NOT NULL"
     )
 
 
 def _placements(year: int, p: IndicatorParams, where: str) -> str:
-    d = date_lit(day_in_year(year, p.placement_on, name="placement_on"))
-    y0, y1 = date_lit(dt.date(year, 1, 1)), date_lit(dt.date(year + 1, 1, 1))
+    d = sql_date(day_in_year(year, p.placement_on, name="placement_on"))
+    y0, y1 = sql_date(dt.date(year, 1, 1)), sql_date(dt.date(year + 1, 1, 1))
     pop = residents_sql(d, where=where, ages=p.placement_ages)
     # [start, end) overlaps [1 January Y, 1 January Y+1).
     return (
@@ -192,10 +189,9 @@ def _indicator_keys(indicators: Sequence[str] | None) -> tuple[str, ...]:
 def _one(ind: _Indicator, units: list[Unit], year: int, p: IndicatorParams) -> str:
     parts = []
     for i, u in enumerate(units):
-        label = u.label.replace("'", "''")
         population = ind.population(year, p, u.predicate("a"))
         parts.append(
-            f"SELECT {i} AS ord, '{label}' AS unit, count(*) AS denominator, "
+            f"SELECT {i} AS ord, {sql_str(u.label)} AS unit, count(*) AS denominator, "
             f"count(*) FILTER (WHERE num) AS numerator FROM ({population})"
         )
     # UNION ALL keeps no order of its own: the units come back in the order given.

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cohort.engine._sql import date_lit, level_rank_sql
+from cohort._sql import sql_date, sql_int, sql_list
+from cohort.engine._sql import level_rank_sql
 from cohort.engine.units import Unit, parse_unit
 from cohort.exceptions import DataQualityWarning, ParameterError
 from cohort.extract.schema import EDUCATION_LEVELS
 from cohort.indicators._params import VulnerableAreaParams, day_in_year
 from cohort.indicators._population import residents_sql
 from cohort.indicators._regions import regions
-from cohort.indicators._social_balance import _sql_list, _year
+from cohort.indicators._social_balance import _year
 
 if TYPE_CHECKING:
     from cohort.extract import Extract
@@ -58,12 +59,12 @@ def _scalar(con, sql: str) -> tuple:
 def _conviction_sql(where: str, years: tuple[int, int], p: VulnerableAreaParams) -> str:
     parts = []
     for y in years:
-        d = date_lit(day_in_year(y, p.conviction_on, name="conviction_on"))
-        y0, y1 = date_lit(dt.date(y, 1, 1)), date_lit(dt.date(y + 1, 1, 1))
+        d = sql_date(day_in_year(y, p.conviction_on, name="conviction_on"))
+        y0, y1 = sql_date(dt.date(y, 1, 1)), sql_date(dt.date(y + 1, 1, 1))
         pop = residents_sql(d, where=where, min_age=p.conviction_min_age)
         parts.append(
             f"SELECT EXISTS (SELECT 1 FROM convictions c WHERE c.pid = pop.pid "
-            f"AND c.offence IN ({_sql_list(p.conviction_offences)}) "
+            f"AND c.offence IN ({sql_list(p.conviction_offences)}) "
             f"AND c.decision_date >= {y0} AND c.decision_date < {y1}) AS num FROM ({pop}) pop"
         )
     return (
@@ -75,10 +76,10 @@ def _conviction_sql(where: str, years: tuple[int, int], p: VulnerableAreaParams)
 def _outside_sql(where: str, years: tuple[int, int], p: VulnerableAreaParams) -> str:
     parts = []
     for y in years:
-        d = date_lit(day_in_year(y, p.labour_on, name="labour_on"))
+        d = sql_date(day_in_year(y, p.labour_on, name="labour_on"))
         pop = residents_sql(d, where=where, ages=p.labour_ages)
-        parts.append(f"SELECT pop.pid, {int(y)} AS year FROM ({pop}) pop")
-    inside = _sql_list(p.in_work_or_education)
+        parts.append(f"SELECT pop.pid, {sql_int(int(y))} AS year FROM ({pop}) pop")
+    inside = sql_list(p.in_work_or_education)
     return (
         "SELECT count(*) FILTER (WHERE l.status IS NOT NULL "
         f"AND l.status NOT IN ({inside})) AS numerator, "
@@ -89,8 +90,8 @@ def _outside_sql(where: str, years: tuple[int, int], p: VulnerableAreaParams) ->
 
 
 def _basic_sql(where: str, year: int, p: VulnerableAreaParams) -> str:
-    d = date_lit(day_in_year(year, p.education_on, name="education_on"))
-    ranks = ", ".join(str(EDUCATION_LEVELS.index(lv)) for lv in p.basic_levels)
+    d = sql_date(day_in_year(year, p.education_on, name="education_on"))
+    ranks = ", ".join(sql_int(EDUCATION_LEVELS.index(lv)) for lv in p.basic_levels)
     pop = residents_sql(d, where=where, ages=p.education_ages)
     # Highest completed level on d; a person with none has primary (rank 0) at most.
     return (
@@ -103,15 +104,16 @@ def _basic_sql(where: str, year: int, p: VulnerableAreaParams) -> str:
 
 
 def _income_sql(where: str, year: int, p: VulnerableAreaParams) -> str:
-    d = date_lit(day_in_year(year, p.income_on, name="income_on"))
+    d = sql_date(day_in_year(year, p.income_on, name="income_on"))
     pop = residents_sql(d, where=where, ages=p.income_ages)
-    excluded = _sql_list(p.income_excluded_statuses)
+    excluded = sql_list(p.income_excluded_statuses)
     return (
         "SELECT count(i.gross_income) AS denominator, "
         "count(*) - count(i.gross_income) AS missing, avg(i.gross_income) AS value "
-        f"FROM ({pop}) pop LEFT JOIN income i ON i.pid = pop.pid AND i.year = {int(year)} "
+        f"FROM ({pop}) pop LEFT JOIN income i ON i.pid = pop.pid "
+        f"AND i.year = {sql_int(int(year))} "
         f"WHERE NOT EXISTS (SELECT 1 FROM labour l WHERE l.pid = pop.pid "
-        f"AND l.year = {int(year)} AND l.status IN ({excluded}))"
+        f"AND l.year = {sql_int(int(year))} AND l.status IN ({excluded}))"
     )
 
 
@@ -242,7 +244,7 @@ def vulnerable_area(
         where = Unit("area", area).predicate("a")
         match = reg.loc[reg.municipality == mun, "region_code"]
         region = int(match.iloc[0]) if len(match) else None
-        d_res = date_lit(day_in_year(L - 1, p.residents_on, name="residents_on"))
+        d_res = sql_date(day_in_year(L - 1, p.residents_on, name="residents_on"))
         (residents,) = _scalar(con, f"SELECT count(*) FROM ({residents_sql(d_res, where=where)})")
 
         # low income reference: the region's mean, passed in or computed
@@ -265,7 +267,7 @@ def vulnerable_area(
                 codes = reg.loc[reg.region_code == region, "municipality"].tolist()
                 _coverage_warning(f"the mean income of region {region}", present, set(codes),
                                   "regional_mean_income=")
-                in_region = f"(a.municipality IN ({', '.join(str(int(c)) for c in codes)}))"
+                in_region = f"(a.municipality IN ({', '.join(sql_int(int(c)) for c in codes)}))"
                 _, _, mean = _scalar(con, _income_sql(in_region, L - 1, p))
                 region_mean[region] = math.nan if mean is None else float(mean)
             inc_ref, inc_src = region_mean[region], "extract"

@@ -12,6 +12,7 @@ planted effects are in :mod:`cohort.synth.truth`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -88,12 +89,18 @@ def synthesise(
     check_literal("format", format, FORMATS)
     check_int_range("persons", persons, low=MIN_PERSONS)
     check_int_range("seed", seed, low=0)
+    from cohort.extract._fs import output_error
     from cohort.synth._run import write_canonical
 
     out = Path(out)
     name = f"Synthetic register extract (seed {seed}, {persons:,} persons)"
+    _check_out(out)
     if format != "dst":
-        rows = write_canonical(out, persons=persons, seed=seed, fmt=format, name=name)
+        try:
+            rows = write_canonical(out, persons=persons, seed=seed, fmt=format, name=name)
+        except OSError as err:  # a full disk, a file-size limit, no permission
+            raise output_error(err, out, what="the extract folder", option="output folder",
+                               note=_INCOMPLETE) from None
         return SynthResult(out, persons, seed, format, scale_for(persons), rows)
     try:
         from cohort.extract.presets.dst_write import write_dst_extract
@@ -103,10 +110,47 @@ def synthesise(
             "which this installation does not have; use format='parquet' or 'csv'"
         )
         raise ParameterError(msg) from err
-    tmp = Path(tempfile.mkdtemp(prefix="cohort-synth-"))
     try:
-        rows = write_canonical(tmp, persons=persons, seed=seed, fmt="parquet", name=name)
-        write_dst_extract(tmp, out, seed=seed)
+        tmp = Path(tempfile.mkdtemp(prefix="cohort-synth-"))
+    except OSError as err:  # TMPDIR unusable, full, or not writable
+        where = os.environ.get("TMPDIR") or tempfile.gettempdir()
+        raise output_error(err, where, what="the temporary folder (TMPDIR)",
+                           option="TMPDIR") from None
+    try:
+        try:
+            rows = write_canonical(tmp, persons=persons, seed=seed, fmt="parquet", name=name)
+        except OSError as err:
+            raise output_error(err, tmp, what="the temporary folder (TMPDIR)",
+                               option="TMPDIR") from None
+        try:
+            write_dst_extract(tmp, out, seed=seed)
+        except OSError as err:
+            raise output_error(err, out, what="the extract folder", option="output folder",
+                               note=_INCOMPLETE) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return SynthResult(out, persons, seed, format, scale_for(persons), rows)
+
+
+#: what a write that failed half-way leaves, said in its message
+_INCOMPLETE = (
+    "Its files are incomplete and it has no extract.toml, so it is not read as an extract; "
+    "remove it or write it again. "
+)
+
+
+def _check_out(out: Path) -> None:
+    """The output folder can be made: it is no file, and may be written (made here)."""
+    from cohort.exceptions import OutputError
+    from cohort.extract._fs import output_error, shown
+
+    if out.exists() and not out.is_dir():
+        msg = f"the extract folder {shown(out)} is a file, not a folder; choose a folder"
+        raise OutputError(msg)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cohort-synth-", dir=out)  # before the work
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise output_error(err, out, what="the extract folder", option="output folder") from None

@@ -50,6 +50,7 @@ def write_canonical(out: Path, *, persons: int, seed: int, fmt: str, name: str) 
             _write_block(writer, block, world, crng, quota=q, offset=done, seed=seed)
             done += q
             del block
+        writer.finish()
     finally:
         writer.close()
     return dict(writer.rows)

@@ -2,11 +2,14 @@
 
 Tables are written block by block (appended to each file) with pyarrow's
 ParquetWriter or CSVWriter, so memory holds one block at a time. Parquet files
-carry no timestamps: the same tables give the same bytes.
+carry no timestamps: the same tables give the same bytes. ``extract.toml`` is
+written last (:meth:`ExtractWriter.finish`): a run that fails half-way (a full
+disk) leaves a folder that is not read as an extract.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,10 +28,13 @@ class ExtractWriter:
         self.out = out
         self.fmt = fmt
         out.mkdir(parents=True, exist_ok=True)
-        toml = [f'name = "{name}"', "extract_end = 2019-12-31", 'preset = "canonical"']
+        # a TOML basic string is a JSON string
+        toml = [f"name = {json.dumps(name, ensure_ascii=False)}", "extract_end = 2019-12-31",
+                'preset = "canonical"']
         if fmt == "csv":
             toml += ["", "[csv]", 'encoding = "utf-8"', 'delimiter = ","']
-        (out / "extract.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
+        self._toml = "\n".join(toml) + "\n"
+        (out / "extract.toml").unlink(missing_ok=True)  # until finish(), no extract
         self.rows = dict.fromkeys(TABLES, 0)
         self._writers = {}
         for table in TABLES:
@@ -45,6 +51,12 @@ class ExtractWriter:
         self.rows[table] += data.num_rows
 
     def close(self) -> None:
-        for w in self._writers.values():
+        """Close every table's file (again: nothing)."""
+        writers, self._writers = self._writers, {}
+        for w in writers.values():
             w.close()
-        self._writers = {}
+
+    def finish(self) -> None:
+        """Close the tables and write ``extract.toml``: the folder is now an extract."""
+        self.close()
+        (self.out / "extract.toml").write_text(self._toml, encoding="utf-8")

@@ -18,7 +18,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from cohort._sql import sql_ident
 from cohort.exceptions import ContractError
+from cohort.extract._fs import input_error
 from cohort.extract.presets.base import RawTable
 
 __all__ = [
@@ -28,12 +30,10 @@ __all__ = [
     "date_sql",
     "date_text_sql",
     "describe",
-    "lit",
     "load_mapping",
     "mapping_table",
     "norm_code",
     "normalise_sql",
-    "q",
     "read_table_rows",
     "resolve_path",
     "scalar",
@@ -73,20 +73,10 @@ _INT_TYPES = {
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 
 
-def q(name: str) -> str:
-    """Quote an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
     """The single value ``sql`` returns (the result is fetched to its end)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
-
-
-def lit(value: str) -> str:
-    """Quote an SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -98,7 +88,7 @@ class RawInfo:
 
     @property
     def view(self) -> str:
-        return q(self.raw.view)
+        return sql_ident(self.raw.view)
 
     @property
     def file(self) -> str:
@@ -117,7 +107,7 @@ class RawInfo:
 
 def describe(con: duckdb.DuckDBPyConnection, raw: RawTable) -> RawInfo:
     """Column names (lower-cased) and DuckDB types of a raw view."""
-    rows = con.execute(f"DESCRIBE {q(raw.view)}").fetchall()
+    rows = con.execute(f"DESCRIBE {sql_ident(raw.view)}").fetchall()
     return RawInfo(raw, {str(r[0]).lower(): str(r[1]).upper() for r in rows})
 
 
@@ -127,7 +117,7 @@ def _base_type(t: str) -> str:
 
 def text_sql(col: str, typ: str) -> str:
     """A column as trimmed text; empty text is NULL; integral floats lose their '.0'."""
-    c = q(col)
+    c = sql_ident(col)
     b = _base_type(typ)
     if b in _INT_TYPES:
         return f"CAST({c} AS VARCHAR)"
@@ -174,7 +164,7 @@ def norm_code(value: Any) -> str:
 
 def date_sql(col: str, typ: str) -> str:
     """A column as DATE (NULL when it is not a date): ISO, DATE9 (01JAN2018), YYYYMMDD."""
-    c = q(col)
+    c = sql_ident(col)
     b = _base_type(typ)
     if b == "DATE":
         return c
@@ -224,7 +214,7 @@ def _read_csv_rows(text: str) -> list[dict[str, str]]:
 
 
 def _raw_rows(con: duckdb.DuckDBPyConnection, raw: RawTable) -> list[dict[str, str]]:
-    cur = con.execute(f"SELECT * EXCLUDE (_source_row, _source_file) FROM {q(raw.view)}")
+    cur = con.execute(f"SELECT * EXCLUDE (_source_row, _source_file) FROM {sql_ident(raw.view)}")
     names = [d[0].lower() for d in cur.description]
     return [
         {n: ("" if v is None else str(v).strip()) for n, v in zip(names, row, strict=True)}
@@ -250,15 +240,19 @@ def read_table_rows(
     if stem in raw:
         return _raw_rows(con, raw[stem]), stem
     path = resolve_path(path_value, options)
-    if not path.is_file():
-        msg = (
-            f"[dst] {what}: file {path_value!r} not found (relative paths are taken "
-            "from the extract folder)"
-        )
-        raise ContractError(msg)
+    try:
+        if not path.is_file():
+            msg = (
+                f"[dst] {what}: file {path_value!r} not found (relative paths are taken "
+                "from the extract folder)"
+            )
+            raise ContractError(msg)
+        raw_bytes = path.read_bytes()
+    except OSError as err:  # no permission, a link that loops
+        raise input_error(err, path) from None
     for enc in ("utf-8-sig", "latin-1"):
         try:
-            return _read_csv_rows(path.read_text(encoding=enc)), None
+            return _read_csv_rows(raw_bytes.decode(enc)), None
         except UnicodeDecodeError:
             continue
     msg = f"[dst] {what}: {path.name} is neither UTF-8 nor Latin-1"  # pragma: no cover
@@ -324,12 +318,12 @@ def mapping_table(con: duckdb.DuckDBPyConnection, table: str, mapping: Mapping[s
     con.register("_dst_mapping_df", df)
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT CAST(code AS VARCHAR) AS code, "
-            "CAST(value AS VARCHAR) AS value FROM _dst_mapping_df"
+            f"CREATE OR REPLACE TEMP TABLE {sql_ident(table)} AS SELECT CAST(code AS VARCHAR) "
+            "AS code, CAST(value AS VARCHAR) AS value FROM _dst_mapping_df"
         )
     finally:
         con.unregister("_dst_mapping_df")
-    return q(table)
+    return sql_ident(table)
 
 
 def union_all(selects: Sequence[str]) -> str:

@@ -13,14 +13,13 @@ from typing import Any
 
 import duckdb
 
+from cohort._sql import sql_ident, sql_str
 from cohort.exceptions import ContractError
 from cohort.extract.presets._dst_common import (
     RawInfo,
     describe,
-    lit,
     load_mapping,
     mapping_table,
-    q,
     scalar,
     union_all,
 )
@@ -100,7 +99,7 @@ class Ctx:
     def view(self, name: str, sql: str) -> str:
         """Create (or replace) the temp view ``name``; return its name."""
         self._drop(name, keep="view")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {q(name)} AS {sql}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {sql_ident(name)} AS {sql}")
         return name
 
     def table(self, name: str, sql: str) -> str:
@@ -110,7 +109,7 @@ class Ctx:
         is needed for ``rows_read``, and a table computes them once instead of twice.
         """
         self._drop(name, keep="table")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS {sql}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {sql_ident(name)} AS {sql}")
         return name
 
     def _drop(self, name: str, *, keep: str) -> None:
@@ -122,10 +121,10 @@ class Ctx:
             [name],
         )
         if found:
-            self.con.execute(f"DROP {other.upper()} {q(name)}")
+            self.con.execute(f"DROP {other.upper()} {sql_ident(name)}")
 
     def count(self, view: str) -> int:
-        return int(scalar(self.con, f"SELECT count(*) FROM {q(view)}") or 0)
+        return int(scalar(self.con, f"SELECT count(*) FROM {sql_ident(view)}") or 0)
 
     def union_source(
         self, table: str, selects: list[str], files: list[YearFile]
@@ -162,7 +161,7 @@ def mapped(code: str, table: str, alias: str, variable: str) -> str:
     """
     return (
         f"(CASE WHEN {code} IS NULL THEN NULL WHEN {alias}.code IS NOT NULL THEN {alias}.value "
-        f"ELSE {lit(variable + '=')} || {code} END)"
+        f"ELSE {sql_str(variable + '=')} || {code} END)"
     )
 
 

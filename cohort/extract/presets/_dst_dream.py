@@ -16,8 +16,9 @@ from datetime import date
 
 import pandas as pd
 
+from cohort._sql import sql_ident, sql_str
 from cohort.exceptions import ContractError
-from cohort.extract.presets._dst_common import lit, normalise_sql, q, text_sql, union_all
+from cohort.extract.presets._dst_common import normalise_sql, text_sql, union_all
 from cohort.extract.presets._dst_context import Ctx, YearFile
 from cohort.extract.presets.base import CanonicalSource
 
@@ -91,18 +92,19 @@ def build_benefits(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
         # are cast; the codes are normalised after unpivoting.
         types = {i.types[c] for c in weeks}
         if len(types) == 1:
-            cols = ", ".join(q(c) for c in weeks)
+            cols = ", ".join(sql_ident(c) for c in weeks)
             value_type = types.pop()
         else:
             cols = ", ".join(
-                q(c) if i.types[c] == "VARCHAR" else f"{text_sql(c, i.types[c])} AS {q(c)}"
+                sql_ident(c) if i.types[c] == "VARCHAR"
+                else f"{text_sql(c, i.types[c])} AS {sql_ident(c)}"
                 for c in weeks
             )
             value_type = "VARCHAR"
-        on = ", ".join(q(c) for c in weeks)
+        on = ", ".join(sql_ident(c) for c in weeks)
         code = normalise_sql(text_sql("_code", value_type))
         selects.append(
-            f"SELECT pid, {lit(f.stem)} AS _src, _col, {code} AS _code, "
+            f"SELECT pid, {sql_str(f.stem)} AS _src, _col, {code} AS _code, "
             f"_source_row, _source_file FROM "
             f"(UNPIVOT (SELECT {text_sql(pid, i.types[pid])} AS pid, _source_row, "
             f"_source_file, {cols} FROM {i.view}) ON {on} INTO NAME _col VALUE _code)"

@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from cohort._sql import sql_date
 from cohort.exceptions import ContractError
+from cohort.extract._fs import check_readable, input_error
 from cohort.extract.presets._dst_common import (
     code_sql,
     date_sql,
     date_text_sql,
-    lit,
     mapping_table,
     norm_code,
     read_table_rows,
@@ -151,9 +152,14 @@ def _catalogue(ctx: Ctx) -> tuple[dict[str, str], list[str]]:
     fmt = ctx.options.get("education_format")
     if str(value).lower().endswith(".sas7bcat"):
         path = resolve_path(str(value), ctx.options)
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError as err:
+            raise input_error(err, path) from None
+        if not found:
             msg = f"[dst] education_catalogue: file {value!r} not found"
             raise ContractError(msg)
+        check_readable(path)  # no permission: said so, not "cannot be read" as damaged
         return read_sas_catalogue(path, fmt), []
     rows, stem = read_table_rows(
         ctx.con, str(value), ctx.raw, ctx.options, what="education_catalogue"
@@ -177,7 +183,7 @@ def build_education(ctx: Ctx, kotre: list[YearFile], uddf: list[YearFile]) -> Ca
     cat, extra = _catalogue(ctx)
     cat_tab = mapping_table(ctx.con, "_dst_udd_catalogue", cat)
     lv_tab = ctx.mapping("disced_levels")
-    end = f"DATE {lit(ctx.extract_end.isoformat())}"
+    end = sql_date(ctx.extract_end)
     selects = []
     for f in files:
         i = ctx.info(f.stem)

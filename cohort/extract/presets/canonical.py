@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
+from cohort._sql import sql_ident
 from cohort.exceptions import DataQualityWarning
 from cohort.extract._names import listable_names
-from cohort.extract._readers import sql_ident
 from cohort.extract.presets.base import CanonicalSource, RawTable
 from cohort.extract.schema import TABLES
 
@@ -45,7 +45,8 @@ def passthrough(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str) -> Ca
     view = f"src_{table}"
     cols = "".join(f"{sql_ident(c)}, " for c in keep)
     con.execute(
-        f"CREATE OR REPLACE VIEW {view} AS SELECT {cols}_source_row, _source_file FROM {raw.view}"
+        f"CREATE OR REPLACE VIEW {sql_ident(view)} AS SELECT {cols}_source_row, _source_file "
+        f"FROM {sql_ident(raw.view)}"
     )
     return CanonicalSource(
         table=table, view=view, file=raw.file, rows_read=raw.rows, raw_names=(raw.name,)

@@ -35,14 +35,13 @@ from typing import Any
 
 import duckdb
 
+from cohort._sql import sql_ident, sql_str
 from cohort.exceptions import ContractError
 from cohort.extract.presets._dst_common import (
     code_sql,
     date_sql,
     date_text_sql,
-    lit,
     norm_code,
-    q,
     scalar,
     shipped_rows,
     text_sql,
@@ -204,7 +203,7 @@ def _persons(ctx: Ctx, befs: list[YearFile], dods: list[YearFile]) -> CanonicalS
               arg_max(mother_pid, _key) FILTER (WHERE mother_pid IS NOT NULL) AS mother_any,
               arg_max(father_pid, _key) FILTER (WHERE father_pid IS NOT NULL) AS father_any,
               arg_max(_death, _key) FILTER (WHERE _death IS NOT NULL) AS death_any
-            FROM {q(allv)} WHERE pid IS NOT NULL GROUP BY pid""",
+            FROM {sql_ident(allv)} WHERE pid IS NOT NULL GROUP BY pid""",
         )
         latest = ctx.view(
             "_dst_bef_latest",
@@ -212,7 +211,7 @@ def _persons(ctx: Ctx, befs: list[YearFile], dods: list[YearFile]) -> CanonicalS
             SELECT l.* REPLACE (coalesce(l.mother_pid, a.mother_any) AS mother_pid,
                                 coalesce(l.father_pid, a.father_any) AS father_pid,
                                 coalesce(l._death, a.death_any) AS _death)
-            FROM (SELECT * FROM {q(allv)}
+            FROM (SELECT * FROM {sql_ident(allv)}
                   QUALIFY pid IS NULL OR _key = max(_key) OVER (PARTITION BY pid)) l
             LEFT JOIN _dst_bef_any a ON a.pid = l.pid""",
         )
@@ -251,7 +250,7 @@ def _persons(ctx: Ctx, befs: list[YearFile], dods: list[YearFile]) -> CanonicalS
                ELSE mi.value || CASE WHEN mw.value = '1' THEN '_western' ELSE '_nonwestern' END
           END AS origin,
           {death_expr} AS death_date, l._source_row, l._source_file
-        FROM {q(latest)} l
+        FROM {sql_ident(latest)} l
         LEFT JOIN {koen} mk ON mk.code = l._koen
         LEFT JOIN {ie} mi ON mi.code = l._ie
         LEFT JOIN {west} mw ON mw.code = l._opr
@@ -309,7 +308,7 @@ def _addresses(ctx: Ctx, files: list[YearFile], maps: list[YearFile]) -> Canonic
         base = ctx.view(
             "_dst_befadr_latest",
             f"""
-            SELECT * FROM {q(base)}
+            SELECT * FROM {sql_ident(base)}
             QUALIFY address_id IS NULL OR _key = max(_key) OVER (PARTITION BY address_id)""",
         )
     area = "CAST(NULL AS VARCHAR)"
@@ -347,7 +346,7 @@ def _addresses(ctx: Ctx, files: list[YearFile], maps: list[YearFile]) -> Canonic
         "_dst_addresses",
         f"""
         SELECT b.address_id, b.municipality, {area} AS area, b._source_row, b._source_file
-        FROM {q(base)} b {join}""",
+        FROM {sql_ident(base)} b {join}""",
     )
     rows = ctx.raw[files[0].stem].rows if len(files) == 1 else None
     return ctx.source("addresses", view, [*files, *maps], rows=rows)
@@ -509,7 +508,7 @@ def _convictions(ctx: Ctx, files: list[YearFile]) -> CanonicalSource:
         selects.append(
             f"SELECT {text_sql(pid, t[pid])} AS pid, {date_text_sql(dt, t[dt])} "
             f"AS decision_date, CASE WHEN {code} IS NULL THEN NULL WHEN {known} THEN {value} "
-            f"ELSE {lit('AFG_GER7=')} || {code} END AS offence, r._source_row, r._source_file "
+            f"ELSE {sql_str('AFG_GER7=')} || {code} END AS offence, r._source_row, r._source_file "
             f"FROM {i.view} r {joins}"
         )
     return ctx.union_source("convictions", selects, files)

@@ -18,8 +18,10 @@ from typing import Any, Literal
 import duckdb
 
 from cohort._params import check_literal
+from cohort._sql import sql_ident, sql_str
 from cohort.exceptions import DataError
-from cohort.extract.presets._dst_common import lit, q, scalar
+from cohort.extract._fs import disk_full, duckdb_write_error, output_error
+from cohort.extract.presets._dst_common import scalar
 from cohort.extract.presets._dst_dream import week_column
 from cohort.extract.schema import TABLES
 
@@ -97,15 +99,15 @@ _EPOCH = date(1970, 1, 5)
 
 def _draw(values: tuple[Any, ...], key: str, seed: int) -> str:
     """SQL choosing one of ``values`` by an MD5 hash of ``key`` and ``seed``."""
-    items = ", ".join(lit(str(v)) for v in values)
+    items = ", ".join(sql_str(str(v)) for v in values)
     return (
         f"list_element([{items}], CAST(md5_number(CAST({key} AS VARCHAR) || "
-        f"{lit('|' + str(seed))}) % {len(values)} AS INTEGER) + 1)"
+        f"{sql_str('|' + str(seed))}) % {len(values)} AS INTEGER) + 1)"
     )
 
 
 def _case(column: str, table: dict[str, tuple[Any, ...]], key: str, seed: int) -> str:
-    whens = " ".join(f"WHEN {lit(k)} THEN {_draw(v, key, seed)}" for k, v in table.items())
+    whens = " ".join(f"WHEN {sql_str(k)} THEN {_draw(v, key, seed)}" for k, v in table.items())
     return f"(CASE {column} {whens} ELSE NULL END)"
 
 
@@ -131,20 +133,34 @@ def _open_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> set[str]:
     for name in TABLES:
         file, sub = folder / f"{name}.parquet", folder / name
         if file.is_file():
-            src = lit(str(file))
+            src = sql_str(str(file))
         elif sub.is_dir() and any(sub.rglob("*.parquet")):
-            src = lit(str(sub / "**" / "*.parquet"))
+            src = sql_str(str(sub / "**" / "*.parquet"))
         else:
             continue
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {q('c_' + name)} AS SELECT * FROM read_parquet({src})"
+            f"CREATE OR REPLACE TEMP VIEW {sql_ident('c_' + name)} AS "
+            f"SELECT * FROM read_parquet({src})"
         )
         found.add(name)
     return found
 
 
+#: what a write that failed half-way leaves, said in its message
+INCOMPLETE = (
+    "Its files are incomplete and it has no extract.toml, so it is not read as an extract; "
+    "remove it or write it again. "
+)
+
+
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
-    con.execute(f"COPY ({sql}) TO {lit(str(path))} (FORMAT PARQUET)")
+    try:
+        con.execute(f"COPY ({sql}) TO {sql_str(str(path))} (FORMAT PARQUET)")
+    except duckdb.Error as err:
+        if not (disk_full(err) or "permission denied" in str(err).lower()):
+            raise
+        raise duckdb_write_error(err, path.parent, what="the extract folder",
+                                 option="output folder", note=INCOMPLETE) from None
 
 
 def write_dst_extract(
@@ -177,13 +193,19 @@ def write_dst_extract(
     if extract_end.year >= 2090:
         msg = "extract_end: DREAM's two-digit week columns cannot reach 2090"
         raise DataError(msg)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        # extract.toml is written last: until then the folder is no extract, so a run
+        # that fails half-way (a full disk) leaves nothing that reads as one
+        (out / "extract.toml").unlink(missing_ok=True)
+    except OSError as err:
+        raise output_error(err, out, what="the extract folder", option="output folder") from None
     con = duckdb.connect()
     have = _open_tables(con, src)
     dst_options: dict[str, Any] = {}
 
     def cols(table: str) -> set[str]:
-        return {str(r[0]) for r in con.execute(f"DESCRIBE {q('c_' + table)}").fetchall()}
+        return {str(r[0]) for r in con.execute(f"DESCRIBE {sql_ident('c_' + table)}").fetchall()}
 
     def opt(table: str, column: str, cast: str = "VARCHAR") -> str:
         return f"CAST({column} AS {cast})" if column in cols(table) else f"CAST(NULL AS {cast})"
@@ -307,14 +329,14 @@ def write_dst_extract(
         )
 
     if "convictions" in have:
-        whens = " ".join(f"WHEN {lit(k)} THEN {lit(p)}" for k, p in _OFFENCE_PREFIX.items())
-        key = "pid || CAST(decision_date AS VARCHAR)"
+        whens = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(p)}" for k, p in _OFFENCE_PREFIX.items())
+        key = f"pid || CAST(decision_date AS VARCHAR) || {sql_str(str(seed))}"
         _copy(
             con,
             f"""SELECT CAST(pid AS VARCHAR) AS PNR,
                        CAST(decision_date AS DATE) AS AFG_AFGOEDTO,
                        CAST(CASE offence {whens} ELSE NULL END
-                            || lpad(CAST(md5_number({key} || {lit(str(seed))}) % 100000 AS VARCHAR),
+                            || lpad(CAST(md5_number({key}) % 100000 AS VARCHAR),
                                     CASE WHEN offence IN ('penal_code', 'traffic')
                                          THEN 6 ELSE 5 END,
                                     '0') AS BIGINT) AS AFG_GER7
@@ -335,7 +357,7 @@ def write_dst_extract(
         "convictions",
     }
     for name in sorted(have - dst_tables):
-        _copy(con, f"SELECT * FROM {q('c_' + name)}", out / f"{name}.parquet")
+        _copy(con, f"SELECT * FROM {sql_ident('c_' + name)}", out / f"{name}.parquet")
 
     lines = [
         f"name = {_toml_value(str(meta.get('name', 'extract')) + ' (DST layout)')}",
@@ -346,8 +368,14 @@ def write_dst_extract(
         lines.append("")
         lines.append("[dst]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in dst_options.items()]
-    (out / "extract.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    con.close()
+    try:
+        (out / "extract.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as err:
+        (out / "extract.toml").unlink(missing_ok=True)
+        raise output_error(err, out, what="the extract folder", option="output folder",
+                           note=INCOMPLETE) from None
+    finally:
+        con.close()
     return out
 
 
@@ -394,10 +422,10 @@ def _write_dream(
         CREATE OR REPLACE TEMP VIEW _w_spells AS
         SELECT CAST(pid AS VARCHAR) AS pid, benefit, {code} AS code,
                CAST(start_date AS DATE) AS s,
-               greatest(CAST(floor(datediff('day', DATE {lit(_EPOCH.isoformat())},
+               greatest(CAST(floor(datediff('day', DATE {sql_str(_EPOCH.isoformat())},
                    CAST(start_date AS DATE)) / 7) AS BIGINT), {wk0}) AS w1,
                CASE WHEN end_date IS NULL THEN {wk_last}
-                    ELSE least(CAST(floor(datediff('day', DATE {lit(_EPOCH.isoformat())},
+                    ELSE least(CAST(floor(datediff('day', DATE {sql_str(_EPOCH.isoformat())},
                          CAST(end_date AS DATE) - 1) / 7) AS BIGINT), {wk_last}) END AS w2
         FROM c_benefits WHERE benefit IS NOT NULL""")
     con.execute(f"""
@@ -406,8 +434,10 @@ def _write_dream(
         FROM (SELECT pid, code, s, unnest(generate_series(w1, w2)) AS wk
               FROM _w_spells WHERE w2 >= w1)
         GROUP BY pid, wk""")
-    pivot_in = ", ".join(lit(f"c{k}") for k in range(n))
-    select = ", ".join(f"{q(f'c{k}')} AS {q(c.upper())}" for k, c in enumerate(columns))
+    pivot_in = ", ".join(sql_str(f"c{k}") for k in range(n))
+    select = ", ".join(
+        f"{sql_ident(f'c{k}')} AS {sql_ident(c.upper())}" for k, c in enumerate(columns)
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _w_wide AS
         PIVOT _w_long ON col IN ({pivot_in}) USING first(code) GROUP BY pid""")
@@ -418,8 +448,8 @@ def _write_dream(
     for k in range(n):
         by_year.setdefault((first + timedelta(weeks=k)).isocalendar()[0], []).append(k)
     for year, ks in by_year.items():
-        sel = ", ".join(f"{q(f'c{k}')} AS {q('Y_' + columns[k][-2:])}" for k in ks)
-        filled = " OR ".join(f"{q(f'c{k}')} IS NOT NULL" for k in ks)
+        sel = ", ".join(f"{sql_ident(f'c{k}')} AS {sql_ident('Y_' + columns[k][-2:])}" for k in ks)
+        filled = " OR ".join(f"{sql_ident(f'c{k}')} IS NOT NULL" for k in ks)
         _copy(
             con,
             f"SELECT pid AS PNR, {sel} FROM _w_wide WHERE {filled} ORDER BY pid",

@@ -232,13 +232,9 @@ def _balance(years: set[int]) -> tuple[Relation, ...]:
 
 def _od_units(ctx: Context, u) -> pd.DataFrame:
     """Which counterpart of the target each unit of the OD matrix is (definitions §4)."""
-    from cohort.flows._od import _q
-
-    muns = ctx.extract.con.execute(
-        f"SELECT DISTINCT municipality FROM addresses WHERE area = {_q(u.target)}").df()
-    inside = set(ctx.extract.con.execute(
-        "SELECT DISTINCT area FROM addresses WHERE municipality IN (SELECT * FROM muns) "
-        "AND area IS NOT NULL").df()["area"]) if len(muns) else set()
+    inside = {r[0] for r in ctx.extract.con.execute(
+        "SELECT DISTINCT area FROM addresses WHERE area IS NOT NULL AND municipality IN "
+        "(SELECT municipality FROM addresses WHERE area = ?)", [u.target]).fetchall()}
     rows = [{"unit": "rest_of_municipality", "counterpart": "same_municipality"},
             {"unit": "rest_of_region", "counterpart": "other_municipality"},
             {"unit": "rest_of_country", "counterpart": "other_municipality"},
