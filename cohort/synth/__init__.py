@@ -66,7 +66,9 @@ def synthesise(
     Parameters
     ----------
     out
-        The extract folder to create (existing files of the same names are replaced).
+        The extract folder to create: a new path, an empty folder, or a synthetic
+        extract written here before (its files are replaced). Any other folder is
+        refused (:class:`~cohort.exceptions.OutputError`) and left as it is.
     persons
         Number of persons in ``persons`` (at least 2,000). From ``N_FULL`` (300,000)
         on, Gladsaxe (about 70,000 residents in 2018) and Vaerebro Park (about
@@ -139,6 +141,21 @@ _INCOMPLETE = (
 )
 
 
+def _synthetic(out: Path) -> bool:
+    """Whether ``out`` holds an extract this function wrote (its extract.toml says so).
+
+    Only such a folder is written over: its files are the synthesiser's own.
+    """
+    import tomllib
+
+    try:
+        with (out / "extract.toml").open("rb") as f:
+            name = tomllib.load(f).get("name", "")
+    except (OSError, ValueError):
+        return False
+    return isinstance(name, str) and name.startswith("Synthetic register extract")
+
+
 def _check_out(out: Path) -> None:
     """The output folder can be made: it is no file, and may be written (made here)."""
     from cohort.exceptions import OutputError
@@ -146,6 +163,10 @@ def _check_out(out: Path) -> None:
 
     if out.exists() and not out.is_dir():
         msg = f"the extract folder {shown(out)} is a file, not a folder; choose a folder"
+        raise OutputError(msg)
+    if out.is_dir() and any(out.iterdir()) and not _synthetic(out):
+        msg = (f"the extract folder {shown(out)} exists and is not a synthetic extract "
+               "written by cohort synth; nothing was touched. Choose a new or empty folder.")
         raise OutputError(msg)
     try:
         out.mkdir(parents=True, exist_ok=True)

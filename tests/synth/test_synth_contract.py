@@ -192,3 +192,21 @@ def test_scaling_rule_keeps_the_estate_proportional(tables):
     # 2,500 residents at full scale, scaled by 20,000 / 300,000
     assert 100 <= here.sum() <= 250
     assert np.isclose(len(vp), round(1060 * SMALL_PERSONS / 300_000), atol=1)
+
+
+def test_synth_never_writes_over_a_folder_it_did_not_write(tmp_path, capsys):
+    from cohort.cli import main
+    from cohort.exceptions import EXIT_OK, EXIT_USER
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "persons.parquet").write_bytes(b"the user's own file")
+    (mine / "notes.txt").write_text("notes")
+    assert main(["synth", str(mine), "--persons", "2000"]) == EXIT_USER
+    assert "not a synthetic extract" in capsys.readouterr().err
+    assert (mine / "persons.parquet").read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt", "persons.parquet"]
+    # its own extract it writes again (the demo reruns into the same folder)
+    ours = tmp_path / "ours"
+    assert main(["synth", str(ours), "--persons", "2000"]) == EXIT_OK
+    assert main(["synth", str(ours), "--persons", "2000"]) == EXIT_OK
