@@ -28,17 +28,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from cohort.indicators import INDICATORS, PUBLISHED
+from cohort.indicators import INDICATORS
 from cohort.indicators._published import indicator_label
-from cohort.indicators.plots import unit_name
-from cohort.study import parse_study, run_study
+from cohort.study import load_study, parse_study, run_study
 
 ESTATE, MUNICIPALITY = "area:vaerebro_park", "municipality:159"
+#: the bundled study: its units, names and the strategy's published values
+BUNDLED = Path(__file__).resolve().parent / "bagsvaerd.toml"
 STUDY = {
     "study": {"name": "Værebro Park: the strategy's indicators", "seed": 2018},
     "units": {"target": "vaerebro_park", "municipality": 159},
     "analyses": {"indicators": {"years": [2010, 2019], "table_year": 2018}},
 }
+
+
+def _bundled():
+    spec = load_study(BUNDLED)
+    pub = {(r["indicator"], r["unit"]): r["percent"] for r in spec.published}
+    return spec.units, pub
 
 
 def _pct(x) -> str:
@@ -51,14 +58,15 @@ def _n(x) -> str:
 
 def render(table: pd.DataFrame) -> str:
     """The strategy's layout: six rows, the estate next to its municipality."""
+    units, pub = _bundled()
     rows = []
     for k in INDICATORS:
         part = table[table.indicator == k].set_index("unit")
         e, m = part.loc[ESTATE], part.loc[MUNICIPALITY]
-        _, pe, pm = PUBLISHED[k]
+        pe, pm = pub[k, ESTATE], pub[k, MUNICIPALITY]
         rows.append([indicator_label(k), e["period"], _pct(e["share"]), _n(e["denominator"]),
                      _pct(m["share"]), _n(m["denominator"]), f"{pe:.1f} %", f"{pm:.1f} %"])
-    head = ["Indicator", "Period", unit_name(ESTATE), "n", unit_name(MUNICIPALITY), "n",
+    head = ["Indicator", "Period", units.name(ESTATE), "n", units.name(MUNICIPALITY), "n",
             "Published VP", "Published GK"]
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     line = lambda r: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731

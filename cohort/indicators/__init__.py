@@ -10,7 +10,6 @@ is applied on the way out of the library.
 """
 
 from cohort.indicators._params import IndicatorParams, VulnerableAreaParams
-from cohort.indicators._published import PUBLISHED, published_values
 from cohort.indicators._regions import regions
 from cohort.indicators._social_balance import (
     COLUMNS,
@@ -26,13 +25,11 @@ __all__ = [
     "COLUMNS",
     "CRITERIA",
     "INDICATORS",
-    "PUBLISHED",
     "SERIES_COLUMNS",
     "VULNERABLE_COLUMNS",
     "IndicatorParams",
     "VulnerableAreaParams",
     "plot_social_balance",
-    "published_values",
     "regions",
     "social_balance",
     "social_balance_series",

@@ -12,23 +12,25 @@ from matplotlib.ticker import MaxNLocator
 from cohort.engine.units import parse_unit
 from cohort.exceptions import ParameterError
 from cohort.indicators._params import IndicatorParams
-from cohort.indicators._published import PUBLISHED, indicator_label, period_axis
+from cohort.indicators._published import indicator_label, period_axis
 from cohort.indicators._regions import regions
 from cohort.indicators._social_balance import INDICATORS, SERIES_COLUMNS
 
 __all__ = ["plot_social_balance", "unit_name"]
 
-_KNOWN_AREAS = {"vaerebro_park": "Værebro Park"}
 _COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
 
 
 def unit_name(unit: str) -> str:
-    """A unit's display name: ``"municipality:159"`` -> ``"Gladsaxe Kommune"``.
+    """A unit's display name when the study gives none.
+
+    A municipality by the shipped municipality table; an area or district by its
+    code made readable (a study's ``[units.names]`` gives the real name, with æøå).
 
     Examples
     --------
-    >>> unit_name("area:vaerebro_park"), unit_name("municipality:159")
-    ('Værebro Park', 'Gladsaxe Kommune')
+    >>> unit_name("municipality:159"), unit_name("area:vaerebro_park")
+    ('Gladsaxe Kommune', 'Vaerebro Park')
 
     """
     u = parse_unit(unit)
@@ -36,15 +38,13 @@ def unit_name(unit: str) -> str:
         r = regions()
         hit = r.loc[r.municipality == int(u.value), "name"]
         return f"{hit.iloc[0]} Kommune" if len(hit) else f"Municipality {u.value}"
-    return _KNOWN_AREAS.get(u.value, u.value.replace("_", " ").title())
+    return u.value.replace("_", " ").title()
 
 
 def plot_social_balance(
     series: pd.DataFrame,
     *,
-    estate: str = "area:vaerebro_park",
-    municipality: str = "municipality:159",
-    published: bool = True,
+    published: pd.DataFrame | None = None,
     unit_labels: Mapping[str, str] | None = None,
     params: IndicatorParams | None = None,
     note: str | None = None,
@@ -56,12 +56,11 @@ def plot_social_balance(
     series
         The output of :func:`social_balance_series` (or a disclosure-controlled
         copy of it: suppressed shares are simply not drawn).
-    estate, municipality
-        The units the strategy's published values belong to (Værebro Park,
-        Gladsaxe Kommune); their published 2017/2018 values are drawn as open
-        markers in the unit's colour.
     published
-        Whether to mark the published values.
+        Values published elsewhere (a strategy's own table), drawn as open markers
+        in their unit's colour: columns ``unit, indicator, year`` and ``percent``
+        (or ``share``), optionally ``source`` (named in the legend). Only units of
+        ``series`` are drawn; without it nothing is marked.
     unit_labels
         Display names of units; by default from the shipped municipality table
         and the area's name.
@@ -81,15 +80,16 @@ def plot_social_balance(
     if missing:
         msg = f"series must be the output of social_balance_series; missing columns {missing}"
         raise ParameterError(msg)
-    if not isinstance(published, bool):
-        msg = f"published must be True or False; got {published!r}"
+    if published is not None and not isinstance(published, pd.DataFrame):
+        msg = ("published must be a table of unit, indicator, year and percent (a study's "
+               f"[[published]] values) or None; got {type(published).__name__}")
         raise ParameterError(msg)
+    pub = _published_percent(published)
     labels = dict(unit_labels or {})
     units = list(dict.fromkeys(series["unit"]))
     keys = [k for k in INDICATORS if k in set(series["indicator"])]
     fig = Figure(figsize=(13, 7.5), layout="constrained")
     axes = fig.subplots(2, 3, squeeze=False).ravel()
-    roles = {estate: 1, municipality: 2}
     handles: dict[str, object] = {}
     for ax, key in zip(axes, keys, strict=False):
         part = series[series["indicator"] == key]
@@ -100,12 +100,13 @@ def plot_social_balance(
             (line,) = ax.plot(s["year"], pd.to_numeric(s["share"], errors="coerce") * 100,
                               marker="o", markersize=4, color=colour, label=name)
             handles.setdefault(name, line)
-            if published and u in roles:
-                y, *vals = PUBLISHED[key]
-                (pt,) = ax.plot([y], [vals[roles[u] - 1]], linestyle="none", marker="D",
+            mine = pub[(pub["unit"] == u) & (pub["indicator"] == key)]
+            if len(mine):
+                label = f"{name}, {mine['source'].iloc[0] or 'published'}"
+                (pt,) = ax.plot(mine["year"], mine["percent"], linestyle="none", marker="D",
                                 markersize=8, markerfacecolor="white", markeredgewidth=1.8,
-                                color=colour, label=f"{name}, published in the strategy")
-                handles.setdefault(f"{name}, published in the strategy", pt)
+                                color=colour, label=label)
+                handles.setdefault(label, pt)
         ax.set_title(indicator_label(key, params), fontsize=10)
         ax.set_xlabel(period_axis(key))
         ax.set_ylabel("Share (%)")
@@ -123,3 +124,22 @@ def plot_social_balance(
     fig.legend(list(handles.values()), list(handles), loc="outside lower center",
                ncol=ncol, frameon=False)
     return fig
+
+
+def _published_percent(published: pd.DataFrame | None) -> pd.DataFrame:
+    """The published values as ``unit, indicator, year, percent, source``."""
+    cols = ["unit", "indicator", "year", "percent", "source"]
+    if published is None or published.empty:
+        return pd.DataFrame(columns=cols)
+    p = published.copy()
+    if "percent" not in p.columns:
+        if "share" not in p.columns:
+            msg = "published needs a column percent (or share)"
+            raise ParameterError(msg)
+        p["percent"] = 100 * p["share"].astype(float)
+    missing = [c for c in ("unit", "indicator", "year") if c not in p.columns]
+    if missing:
+        msg = f"published lacks the columns {missing}"
+        raise ParameterError(msg)
+    p["source"] = p["source"].fillna("") if "source" in p.columns else ""
+    return p[cols]

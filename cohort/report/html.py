@@ -108,10 +108,14 @@ def render_report(
     ]
     if spec.description:
         parts.append(f"<p>{_esc(spec.description)}</p>")
+    named = getattr(u, "name", lambda x: x)
+    district = getattr(u, "district_unit", None)
     parts.append(
-        f"<p>Target area <strong>{_esc(u.target)}</strong> in municipality "
-        f"{_esc(u.municipality)}; comparison areas: "
-        f"{_esc(', '.join(u.comparison) or 'none')}.</p>"
+        f"<p>Target area <strong>{_esc(named(u.target))}</strong> in "
+        f"{_esc(named(f'municipality:{u.municipality}'))}"
+        + (f", district {_esc(named(district))}" if district else "")
+        + "; comparison areas: "
+        f"{_esc(', '.join(named(c) for c in u.comparison) or 'none')}.</p>"
     )
     parts.append("<nav><h2>Contents</h2><ul>")
     for s in sections:
@@ -154,7 +158,7 @@ def render_report(
     if whole_release:
         w = whole_release
         parts.append(
-            "<p>The release is checked as one system of published numbers: a suppressed "
+            "<p>The release is checked as one system of the numbers it shows: a suppressed "
             "cell must stay protected against every table, margin, share and model output "
             "of the release together. Relations between tables checked: "
             f"{w['relations']:,}. Further cells suppressed for them: "

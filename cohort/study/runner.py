@@ -223,9 +223,10 @@ def _run(spec: StudySpec, ex, ex_path: Path, out: Path, say: Progress, *,
         for i, key in enumerate(names, start=1):
             analysis = ANALYSES[key]
             params = spec.analyses[key]
-            say(f"[{i}/{len(names)}] {analysis.title}")
-            section = {"key": key, "title": analysis.title,
-                       "description": analysis.description, "outputs": [], "notes": []}
+            title = analysis.heading(spec, params)
+            say(f"[{i}/{len(names)}] {title}")
+            section = {"key": key, "title": title, "description": analysis.describe(spec, params),
+                       "outputs": [], "notes": []}
             sections.append(section)
             fp = spec.fingerprint(key, params, ex_hash, code)
             folder = cache_root / key / fp[:32]

@@ -28,6 +28,7 @@ key and the allowed values. Example (``analyses/bagsvaerd.toml``)::
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -39,23 +40,55 @@ from typing import Any
 from cohort.disclosure import DisclosureSettings
 from cohort.exceptions import CohortError, StudyFileError
 
-__all__ = ["StudySpec", "Units", "load_study", "parse_study"]
+__all__ = ["LANGUAGES", "Intervention", "Phase", "StudySpec", "Units", "load_study",
+           "parse_study"]
 
-_SECTIONS = ("study", "extract", "units", "disclosure", "output", "analyses")
+_SECTIONS = ("study", "extract", "units", "intervention", "published", "report", "disclosure",
+             "output", "analyses")
 _STUDY_KEYS = ("name", "seed", "description")
 _EXTRACT_KEYS = ("path",)
-_UNIT_KEYS = ("target", "municipality", "comparison")
+_UNIT_KEYS = ("target", "municipality", "comparison", "district", "names")
+_INTERVENTION_KEYS = ("name", "start", "phases")
+_PHASE_KEYS = ("name", "start")
+_PUBLISHED_KEYS = ("unit", "indicator", "year", "percent", "period", "source")
+_REPORT_KEYS = ("language",)
+LANGUAGES = ("en", "da")
 _DISCLOSURE_KEYS = ("threshold", "rounding", "rounding_base", "enabled", "reason")
 _OUTPUT_KEYS = ("folder",)
 
 
 @dataclass(frozen=True)
 class Units:
-    """The study's units: the estate, its municipality, the comparison estates."""
+    """The study's units: the estate, its municipality, its district, the comparison estates.
+
+    ``names`` maps a unit (``"area:vaerebro_park"``, ``"municipality:159"``,
+    ``"district:bagsvaerd"``; a bare area name counts as ``area:``) to the name a
+    reader knows it by (``"Værebro Park"``); units without one are shown by their
+    code made readable.
+    """
 
     target: str
     municipality: int
     comparison: tuple[str, ...] = ()
+    district: str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def district_unit(self) -> str | None:
+        """``"district:<district>"``, or None."""
+        return f"district:{self.district}" if self.district else None
+
+    def name(self, unit: str) -> str:
+        """The display name of a unit (or of a bare area name)."""
+        key = unit if ":" in str(unit) else f"area:{unit}"
+        if key in self.names:
+            return self.names[key]
+        kind, _, value = key.partition(":")
+        if kind == "municipality":
+            from cohort.indicators.plots import unit_name
+
+            return unit_name(key)
+        return value.replace("_", " ").capitalize()
 
     @property
     def target_unit(self) -> str:
@@ -66,6 +99,27 @@ class Units:
     def municipality_unit(self) -> str:
         """``"municipality:<code>"``."""
         return f"municipality:{self.municipality}"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase of the intervention: its name and the day it began."""
+
+    name: str
+    start: dt.date
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """What the study measures the effect of (``[intervention]`` of the study file).
+
+    ``start`` is the day the area is treated from; ``phases`` name the steps of
+    the effort (marked in the figures), the main one included.
+    """
+
+    name: str = "the intervention"
+    start: dt.date | None = None
+    phases: tuple[Phase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +136,11 @@ class StudySpec:
     description: str = ""
     source: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    intervention: Intervention = field(default_factory=Intervention)
+    #: published values (``[[published]]``): unit, indicator, year, percent, period,
+    #: source -- drawn beside the computed ones where given, nowhere else
+    published: tuple[Mapping[str, Any], ...] = ()
+    language: str = "en"
 
     def fingerprint(self, *parts: object) -> str:
         """A stable hash of the study's settings and ``parts`` (for the cache)."""
@@ -142,11 +201,29 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
     if not isinstance(comparison, list) or not all(isinstance(c, str) for c in comparison):
         msg = f"{where} [units]: comparison must be a list of area names; got {comparison!r}"
         raise StudyFileError(msg)
+    names = units.get("names", {})
+    if not isinstance(names, Mapping) or not all(isinstance(v, str) for v in names.values()):
+        msg = (f"{where} [units.names]: a table of unit = \"display name\", e.g. "
+               f"\"area:vaerebro_park\" = \"Værebro Park\"; got {names!r}")
+        raise StudyFileError(msg)
+    district = units.get("district")
+    if district is not None:
+        _typed(district, str, "district", f"{where} [units]")
     u = Units(
         target=_typed(units["target"], str, "target", f"{where} [units]"),
         municipality=_typed(units["municipality"], int, "municipality", f"{where} [units]"),
         comparison=tuple(comparison),
+        district=district,
+        names={(k if ":" in k else f"area:{k}"): v for k, v in names.items()},
     )
+    intervention = _intervention(_table(raw, "intervention", where), f"{where} [intervention]")
+    published = _published(raw.get("published", []), f"{where} [[published]]")
+    report = _table(raw, "report", where)
+    _check_keys(report, _REPORT_KEYS, f"{where} [report]")
+    language = report.get("language", "en")
+    if language not in LANGUAGES:
+        msg = f"{where} [report]: language must be one of {list(LANGUAGES)}; got {language!r}"
+        raise StudyFileError(msg)
     disc = _table(raw, "disclosure", where)
     _check_keys(disc, _DISCLOSURE_KEYS, f"{where} [disclosure]")
     try:
@@ -166,7 +243,8 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
         if not isinstance(params, Mapping):
             msg = f"{where}: [analyses.{key}] must be a table"
             raise StudyFileError(msg)
-        analyses[key] = ANALYSES[key].validate(dict(params), where=f"{where} [analyses.{key}]")
+        analyses[key] = ANALYSES[key].validate(dict(params), where=f"{where} [analyses.{key}]",
+                                               intervention=intervention)
     if not analyses:
         msg = f"{where}: [analyses] names no analysis (choose from {', '.join(ANALYSES)})"
         raise StudyFileError(msg)
@@ -181,7 +259,70 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
         description=str(study.get("description", "")),
         source=source,
         raw=dict(raw),
+        intervention=intervention,
+        published=published,
+        language=language,
     )
+
+
+def _date(value: Any, key: str, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dt.date):
+        msg = f"{where}: {key} must be a date, e.g. 2016-01-01; got {value!r}"
+        raise StudyFileError(msg)
+    return value
+
+
+def _intervention(table: Mapping[str, Any], where: str) -> Intervention:
+    _check_keys(table, _INTERVENTION_KEYS, where)
+    name = _typed(table.get("name", "the intervention"), str, "name", where)
+    start = _date(table["start"], "start", where) if "start" in table else None
+    phases_raw = table.get("phases", [])
+    if not isinstance(phases_raw, list):
+        msg = f"{where}: phases must be a list of {{name, start}}; got {phases_raw!r}"
+        raise StudyFileError(msg)
+    phases = []
+    for p in phases_raw:
+        if not isinstance(p, Mapping):
+            msg = f"{where}: each phase must be a table {{name, start}}; got {p!r}"
+            raise StudyFileError(msg)
+        _check_keys(p, _PHASE_KEYS, f"{where} phases")
+        phases.append(Phase(_typed(p.get("name"), str, "name", f"{where} phases"),
+                            _date(p.get("start"), "start", f"{where} phases")))
+    phases.sort(key=lambda ph: ph.start)
+    return Intervention(name=name, start=start, phases=tuple(phases))
+
+
+def _published(rows: Any, where: str) -> tuple[Mapping[str, Any], ...]:
+    if not isinstance(rows, list):
+        msg = f"{where}: an array of tables [[published]]; got {rows!r}"
+        raise StudyFileError(msg)
+    out = []
+    for r in rows:
+        if not isinstance(r, Mapping):
+            msg = f"{where}: each entry is a table; got {r!r}"
+            raise StudyFileError(msg)
+        _check_keys(r, _PUBLISHED_KEYS, where)
+        missing = [k for k in ("unit", "indicator", "year", "percent") if k not in r]
+        if missing:
+            msg = f"{where}: keys {missing} are missing (unit, indicator, year, percent)"
+            raise StudyFileError(msg)
+        unit = _typed(r["unit"], str, "unit", where)
+        out.append({
+            "unit": unit if ":" in unit else f"area:{unit}",
+            "indicator": _typed(r["indicator"], str, "indicator", where),
+            "year": _typed(r["year"], int, "year", where),
+            "percent": float(_typed(r["percent"], (int, float), "percent", where)),
+            "period": str(r.get("period", r["year"])),
+            "source": str(r.get("source", "")),
+        })
+    return tuple(out)
 
 
 def load_study(path: str | Path) -> StudySpec:

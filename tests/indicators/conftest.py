@@ -26,6 +26,7 @@ def _load(name: str, path: Path | None = None):
 _load("_build")
 _load("_reference")
 _load("_strategies")
+_load("_published_study")
 # The other engineer's pandas oracle of definitions §1 (for the generator's
 # calibration), a second reference where it exists.
 _ORACLE = HERE.parent / "oracles" / "social_balance.py"

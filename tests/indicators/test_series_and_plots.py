@@ -8,14 +8,13 @@ import matplotlib
 import pandas as pd
 import pytest
 from _indicators_build import GL, VP, person, spell
+from _indicators_published_study import published
 
 from cohort.exceptions import ParameterError
 from cohort.indicators import (
     INDICATORS,
-    PUBLISHED,
     SERIES_COLUMNS,
     plot_social_balance,
-    published_values,
     social_balance,
     social_balance_series,
 )
@@ -67,18 +66,19 @@ def test_a_year_after_the_extract_end_is_an_error(school_ex):
         social_balance_series(school_ex, units=[VP], years=[2021], indicators=["exam_grades"])
 
 
-def test_published_values():
-    pub = published_values()
-    assert len(pub) == 12
-    est = pub[pub.role == "estate"].set_index("indicator")
-    assert est.loc["adult_public_support", "percent"] == 24.6
-    assert est.loc["adult_public_support", "year"] == 2018
-    assert est.loc["exam_grades", "year"] == 2017
-    assert set(PUBLISHED) == set(INDICATORS)
+def test_published_values_live_in_the_study_file():
+    pub = published()
+    assert set(pub) == set(INDICATORS)
+    assert pub["adult_public_support"] == (2018, 24.6, 13.8)
+    assert pub["exam_grades"][0] == 2017
+    import cohort.indicators
+
+    assert not hasattr(cohort.indicators, "PUBLISHED")  # nothing of one study in the library
 
 
 def test_unit_names():
-    assert unit_name(VP) == "Værebro Park"
+    # without a study's names: municipalities from the national table, codes made readable
+    assert unit_name(VP) == "Vaerebro Park"
     assert unit_name(GL) == "Gladsaxe Kommune"
     assert unit_name("area:tingbjerg") == "Tingbjerg"
 
@@ -93,8 +93,17 @@ def _series() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _published() -> pd.DataFrame:
+    return pd.DataFrame([{"unit": u, "indicator": k, "year": y, "percent": v,
+                          "source": "the strategy"}
+                         for k, (y, e, m) in published().items() for u, v in ((VP, e), (GL, m))])
+
+
+NAMES = {VP: "Værebro Park", GL: "Gladsaxe Kommune"}
+
+
 def test_figure_one_panel_per_indicator_with_published_values():
-    fig = plot_social_balance(_series())
+    fig = plot_social_balance(_series(), published=_published(), unit_labels=NAMES)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 6
     titles = [ax.get_title() for ax in axes]
@@ -109,8 +118,8 @@ def test_figure_one_panel_per_indicator_with_published_values():
                                                                           (2018, 8.9)]
     assert list(lines[0].get_ydata()) == [20.0] * 10
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["Værebro Park", "Værebro Park, published in the strategy",
-                      "Gladsaxe Kommune", "Gladsaxe Kommune, published in the strategy"]
+    assert legend == ["Værebro Park", "Værebro Park, the strategy",
+                      "Gladsaxe Kommune", "Gladsaxe Kommune, the strategy"]
     assert fig._suptitle.get_text() == \
         "Indicators of social balance: Værebro Park and Gladsaxe Kommune"
     buf = io.BytesIO()
@@ -123,7 +132,7 @@ def test_figure_without_published_values_and_with_suppressed_shares():
     s = _series()
     s["share"] = s["share"].astype("Float64")
     s.loc[s.year == 2012, "share"] = pd.NA  # suppressed by disclosure control
-    fig = plot_social_balance(s, published=False, note="No point: suppressed")
+    fig = plot_social_balance(s, unit_labels=NAMES, note="No point: suppressed")
     lines = fig.axes[0].get_lines()
     assert len(lines) == 2
     assert pd.isna(lines[0].get_ydata()[2])

@@ -9,9 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from _indicators_build import MemoryExtract, write
+from _indicators_published_study import published
 from _indicators_strategies import dense_world
 
-from cohort.indicators import PUBLISHED, social_balance
+from cohort.indicators import social_balance
+
+PUBLISHED = published()
 
 SCRIPT = Path(__file__).resolve().parents[2] / "analyses" / "strategy_indicators.py"
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from _indicators_published_study import published
 from scipy.stats import binom
 
 from cohort.exceptions import DataQualityWarning
-from cohort.indicators import PUBLISHED, social_balance, vulnerable_area
+from cohort.indicators import social_balance, vulnerable_area
+
+PUBLISHED = published()
 
 synth = pytest.importorskip("cohort.synth")
 calibration = pytest.importorskip("cohort.synth.calibration")

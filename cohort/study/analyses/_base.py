@@ -118,8 +118,13 @@ class Analysis:
     description: str = ""
     params: tuple[Param, ...] = ()
 
-    def validate(self, params: dict[str, Any], *, where: str) -> dict[str, Any]:
-        """Check the study file's table for this analysis; fill in defaults."""
+    def validate(self, params: dict[str, Any], *, where: str,
+                 intervention: Any = None) -> dict[str, Any]:
+        """Check the study file's table for this analysis; fill in defaults.
+
+        ``intervention`` (the study's ``[intervention]``) lets an analysis take
+        its defaults from the study's dates.
+        """
         names = tuple(p.name for p in self.params)
         for k in params:
             if k not in names:
@@ -127,8 +132,9 @@ class Analysis:
                 msg = f"{where}: unknown key {k!r} (allowed: {listed})"
                 raise StudyFileError(msg)
         out: dict[str, Any] = {}
+        derived = self.defaults(params, intervention, where=where)
         for p in self.params:
-            value = params.get(p.name, p.default)
+            value = params.get(p.name, derived.get(p.name, p.default))
             kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
             if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
                 names_ = " or ".join(k.__name__ for k in kinds)
@@ -141,6 +147,19 @@ class Analysis:
             out[p.name] = value
         self.check(out, where=where)
         return out
+
+    def defaults(self, params: Mapping[str, Any], intervention: Any, *,  # noqa: ARG002
+                 where: str) -> dict[str, Any]:
+        """Defaults that follow from the study (its intervention's dates), by parameter."""
+        return {}
+
+    def heading(self, spec: Any, params: Mapping[str, Any]) -> str:  # noqa: ARG002
+        """The analysis's heading in the report and the progress line."""
+        return self.title
+
+    def describe(self, spec: Any, params: Mapping[str, Any]) -> str:  # noqa: ARG002
+        """The paragraph under the heading."""
+        return self.description
 
     def check(self, params: dict[str, Any], *, where: str) -> None:  # noqa: B027 - optional hook
         """Further checks across parameters (raise StudyFileError)."""

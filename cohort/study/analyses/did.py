@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from cohort.disclosure import CellRef, Counts, ModelOutput, Relation, RestsOn
-from cohort.exceptions import DataError, StudyFileError
+from cohort.exceptions import ModelError, StudyFileError
 from cohort.study.analyses._base import (
     Analysis,
     Context,
@@ -38,39 +38,64 @@ class DiD(Analysis):
     """Intention-to-treat difference in differences with one treated estate."""
 
     key = "did"
-    title = "Effect of the 2016 social master plan on youth education"
+    title = "Effect of the intervention on youth education"
     description = (
         "Share of children enrolled in youth education 15 months after 9th grade, by the "
-        "estate they lived in three years before their exam (intention to treat). The estate "
-        "is treated from exam year 2016, the comparison estates are not. Two-way fixed "
+        "area they lived in {k} years before their exam (intention to treat). {target} is "
+        "treated from exam year {g}, the comparison areas are not. Two-way fixed "
         "effects (area and exam year) on the children, an event study by exam year, and "
-        "inference that is honest with one treated estate: randomization inference over "
-        "the comparison estates as placebos and Conley-Taber intervals. Cluster-robust "
+        "inference that is honest with one treated area: randomization inference over "
+        "the comparison areas as placebos and Conley-Taber intervals. Cluster-robust "
         "standard errors by area assume many treated areas and are not reported."
     )
     params = (
         Param("exam_years", list, [2008, 2018], "first and last exam year"),
-        Param("first_treated_exam_year", int, 2016),
+        Param("first_treated_exam_year", (int, type(None)), None,
+              "default: the first exam year whose end of 9th grade (30 June) is on or after "
+              "[intervention] start"),
         Param(
             "baseline_years_before",
             int,
             3,
             "baseline date: 30 June of the exam year minus this many years",
         ),
-        Param("strategy_exam_year", int, 2018,
-              "first exam year after the strategy itself began (2018), marked in the figure"),
+        Param("strategy_exam_year", (int, type(None)), None,
+              "an exam year to mark in the event-study figure besides the intervention's "
+              "phases"),
         Param("honest_mbar", list, [0, 0.5, 1, 1.5, 2],
               "relative magnitudes M of the Honest DiD sensitivity analysis"),
         Param("dose_bins", list, [0, 1, 2, 3],
               "edges of the dose bins (years in the estate after the start, by end of 9th grade)"),
         Param("support_years", list, [2010, 2019],
               "first and last year of youth public support on 1 January, by area"),
-        Param("support_first_treated_year", int, 2017,
-              "first 1 January counted as treated (1 January 2016 is the start day itself)"),
+        Param("support_first_treated_year", (int, type(None)), None,
+              "first 1 January counted as treated; default: the first 1 January after "
+              "[intervention] start"),
     )
+
+    def defaults(self, params: Mapping[str, Any], intervention: Any, *,
+                 where: str) -> dict[str, Any]:
+        start = getattr(intervention, "start", None)
+        if start is None:
+            return {}
+        return {"first_treated_exam_year": _exam_year(start),
+                "support_first_treated_year": start.year + 1}
+
+    def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return f"Effect of {spec.intervention.name} on youth education"
+
+    def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return self.description.format(k=params["baseline_years_before"],
+                                       target=spec.units.name(spec.units.target),
+                                       g=params["first_treated_exam_year"])
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         years = year_range(params["exam_years"], where=where, name="exam_years")
+        for key in ("first_treated_exam_year", "support_first_treated_year"):
+            if params[key] is None:
+                msg = (f"{where}: {key} is not set and the study names no [intervention] "
+                       "start to take it from; add [intervention] start = 2016-01-01 (say)")
+                raise StudyFileError(msg)
         g = params["first_treated_exam_year"]
         if not (years[0] < g <= years[-1]):
             msg = (
@@ -155,7 +180,7 @@ class DiD(Analysis):
                 "least two exam years before and one after the intervention; this extract has "
                 f"{len(kept)} exam years with children in all {len(areas)} estates"
             )
-            raise DataError(msg)
+            raise ModelError(msg)  # the data cannot support it: left out, not a broken extract
         kids = kids[kids["exam_year"].isin(kept)].copy()
         reference = max(y for y in kept if y < g) - g  # the last pre-period present
         panel = (
@@ -341,18 +366,32 @@ class DiD(Analysis):
                 ModelOutput(on=("term",), rests_on=(
                     RestsOn("did_panel", cells=_event_cells(events, panel, u.target, g)),)),
                 figure=lambda released, _o: _plot_event_study(
-                    released, first=g, strategy=params["strategy_exam_year"]),
+                    released, first=g,
+                    strategy=params["strategy_exam_year"] or _later_phase(ctx.spec, g)),
                 caption="Coefficients relative to the last exam year before the "
                 "intervention, with pointwise 95 % confidence intervals and a simultaneous "
                 "(sup-t) 95 % band over all exam years (children-level robust; its critical "
                 "value is the row sup_t_critical); the "
                 "pre-period coefficients test parallel trends. Dashed lines mark the first "
-                "exam year after the social master plan (2016) and after the strategy.",
+                "treated exam year and the first exam year of a later phase of the "
+                "intervention.",
             ),
         ]
 
 
 _BAND = "sup_t_critical"
+
+
+def _exam_year(day: dt.date) -> int:
+    """The first exam year whose end of 9th grade (30 June) is on or after ``day``."""
+    return day.year if dt.date(day.year, 6, 30) >= day else day.year + 1
+
+
+def _later_phase(spec: Any, first: int) -> int:
+    """The first exam year of the next phase after the first treated one (or ``first``)."""
+    later = [_exam_year(p.start) for p in spec.intervention.phases
+             if _exam_year(p.start) > first]
+    return min(later) if later else first
 
 
 def _band_row(band: pd.DataFrame) -> pd.DataFrame:

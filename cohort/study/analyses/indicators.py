@@ -30,14 +30,21 @@ class Indicators(Analysis):
     key = "indicators"
     title = "Indicators of social balance"
     description = (
-        "The strategy's six indicators (definitions §1) for the estate next to its "
-        "municipality, with the strategy's published 2017/2018 values marked."
+        "The six indicators of social balance (definitions §1) for {target} next to "
+        "{municipality}, year by year{marked}."
     )
     params = (
         Param("years", list, [2010, 2019], "first and last year"),
         Param("table_year", int, 2018, "the year of the strategy's table (public support on "
               "1 January of this year; school indicators of the school year before)"),
     )
+
+    def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
+        u = spec.units
+        marked = (", with the values the study names from its sources marked"
+                  if spec.published else "")
+        return self.description.format(target=u.name(u.target_unit),
+                                       municipality=u.name(u.municipality_unit), marked=marked)
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         years = year_range(params["years"], where=where)
@@ -75,11 +82,16 @@ class Indicators(Analysis):
         series = ordered(ordered(series, "unit", units), "indicator", INDICATORS)
         table = _strategy_table(series, params["table_year"])
 
+        published = pd.DataFrame(list(ctx.spec.published),
+                                 columns=["unit", "indicator", "year", "percent", "period",
+                                          "source"])
+        drawn = [u.target_unit, u.municipality_unit]
+
         def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
-            shown = released[released["unit"].isin([u.target_unit, u.municipality_unit])]
+            shown = released[released["unit"].isin(drawn)]
             return plot_social_balance(
-                shown, estate=u.target_unit, municipality=u.municipality_unit
-            )
+                shown, published=published[published["unit"].isin(drawn)],
+                unit_labels={x: u.name(x) for x in drawn})
 
         # The municipality contains the estate: "municipality minus estate" is
         # published as its own unit and declared as such, so secondary suppression
@@ -111,15 +123,18 @@ class Indicators(Analysis):
                 counts,
                 figure=figure,
                 caption="Share of the population in each indicator's numerator; suppressed "
-                "cells are not drawn. Open markers: the strategy's published values.",
+                "cells are not drawn." + (" Open markers: the values the study names as "
+                                          "published, with their source."
+                                          if len(ctx.spec.published) else ""),
             ),
             TableOutput(
                 "strategy_table",
-                "The strategy's table: the estate next to its municipality",
+                "The indicator table: the area next to its municipality",
                 table,
                 replace(counts, by=tuple(keys), separate=("indicator", "period"),
                         relations=same),
-                caption="The layout of the strategy's indicator table, from the registers.",
+                caption="One row per indicator and unit for the table year: support on "
+                "1 January of that year, the school indicators of the school year before.",
             ),
         ]
 
