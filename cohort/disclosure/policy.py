@@ -23,7 +23,7 @@ the writing.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +199,11 @@ class Counts:
     relations
         :class:`Relation` s between cells of this table and of other tables of
         the release (either may come first).
+    derived
+        ``{column: function}``: columns computed from the table *as released*
+        (suppressed cells missing), after disclosure control, by a function of
+        the released frame (the change of a share since a baseline year, say).
+        They can show nothing the released cells do not. Not in the input.
 
     """
 
@@ -211,9 +216,11 @@ class Counts:
     population: str | None = None
     identities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
+    derived: Mapping[str, Callable[[pd.DataFrame], pd.Series]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "count_cols", _tuple(self.count_cols, "count_cols"))
+        object.__setattr__(self, "derived", dict(self.derived or {}))
         if self.by is not None:
             object.__setattr__(self, "by", _tuple(self.by, "by"))
         object.__setattr__(self, "separate", _tuple(self.separate, "separate"))

@@ -411,8 +411,13 @@ class Release:
             raise DisclosureError(msg)
         by = list(by)
         s = self.settings
+        clash = [c for c in policy.derived if c in df.columns]
+        if clash:
+            msg = (f"table {name!r}: derived columns {clash} are computed from the released "
+                   "table; leave them out of the input")
+            raise DisclosureError(msg)
         if not s.enabled:
-            return df.copy(), by, SuppressionLog()
+            return _derive(df.copy(), policy, name), by, SuppressionLog()
         linked = list(self._linked.get(policy.population, [])) if policy.population else []
         res = suppress_counts(df, count_cols=count_cols, threshold=s.threshold, by=by,
                               totals=policy.totals, shares=shares, values=values, table=name,
@@ -436,7 +441,7 @@ class Release:
                 (out[[*by, *count_cols]].copy(), by, dict(policy.totals)))
         out = round_counts(out, count_cols=count_cols, rounding=s.rounding,
                            base=s.rounding_base, shares=shares)
-        return out, by, log
+        return _derive(out, policy, name), by, log
 
     def _model(self, name: str, df: pd.DataFrame, policy: ModelOutput
                ) -> tuple[pd.DataFrame, list[str], SuppressionLog]:
@@ -685,6 +690,17 @@ def _hide(out: pd.DataFrame, extra: Mapping[str, np.ndarray], shares: Mapping[st
             out[vcol] = s
             entries.append((table, vcol, "value", int(m.sum())))
     return out, SuppressionLog(tuple(entries))
+
+
+def _derive(out: pd.DataFrame, policy: Counts, name: str) -> pd.DataFrame:
+    """Add the policy's derived columns, computed from the table as released."""
+    for col, fn in policy.derived.items():
+        values = fn(out.copy())
+        if len(values) != len(out):
+            msg = f"table {name!r}: derived column {col!r} has {len(values)} rows, not {len(out)}"
+            raise DisclosureError(msg)
+        out[col] = pd.Series(values).to_numpy()
+    return out
 
 
 def _show(out: pd.DataFrame, true: pd.DataFrame, shown: Mapping[str, np.ndarray],

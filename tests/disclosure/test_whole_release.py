@@ -306,3 +306,26 @@ def test_the_audit_refuses_a_release_it_finds_leaking(tmp_path, monkeypatch):
                 identities={"rows_read": ("rows_accepted", "rows_quarantined")}))
     assert not (tmp_path / "rel").exists()
     assert err.value.exit_code == 4  # a defect in the package, not the user's doing
+
+
+def test_derived_columns_come_from_the_released_cells(tmp_path):
+    df = pd.DataFrame({"year": [2018, 2019, 2020], "n": [3, 40, 50], "d": [100, 100, 100]})
+    df["share"] = df.n / df.d
+
+    def change(t):  # the change since 2018: only from what the release shows
+        base = t.loc[t.year == 2018, "share"].astype("Float64").iloc[0]
+        return t["share"].astype("Float64") - base
+
+    policy = Counts(count_cols=["n", "d"], by=["year"], shares={"share": ("n", "d")},
+                    derived={"change": change})
+    with Release(tmp_path / "rel") as rel:
+        out = rel.write_table("t", df, policy)
+        with pytest.raises(DisclosureError, match="leave them out of the input"):
+            rel.write_table("t2", df.assign(change=0.0), policy)
+    # the baseline's 3 is hidden: a change against it would give it back
+    assert out["change"].isna().all()
+    df.loc[0, "n"] = 30
+    df["share"] = df.n / df.d
+    with Release(tmp_path / "rel2") as rel:
+        out = rel.write_table("t", df, policy)
+    assert out["change"].round(9).tolist() == [0.0, 0.1, 0.2]
