@@ -392,6 +392,11 @@ class Release:
         count_cols = list(policy.count_cols)
         shares, values = dict(policy.shares), dict(policy.values)
         declared = {*count_cols, *shares, *values}
+        clash = [c for c in policy.derived if c in df.columns]
+        if clash:
+            msg = (f"table {name!r}: derived columns {clash} are computed from the released "
+                   "table; leave them out of the input")
+            raise DisclosureError(msg)
         by = policy.by
         both = [str(c) for c in (by or []) if c in declared]
         if both:
@@ -411,11 +416,6 @@ class Release:
             raise DisclosureError(msg)
         by = list(by)
         s = self.settings
-        clash = [c for c in policy.derived if c in df.columns]
-        if clash:
-            msg = (f"table {name!r}: derived columns {clash} are computed from the released "
-                   "table; leave them out of the input")
-            raise DisclosureError(msg)
         if not s.enabled:
             return _derive(df.copy(), policy, name), by, SuppressionLog()
         linked = list(self._linked.get(policy.population, [])) if policy.population else []
