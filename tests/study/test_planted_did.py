@@ -27,6 +27,7 @@ def test_twfe_interval_covers_the_planted_att(tmp_path):
     raw = {
         "units": {"target": "vaerebro_park", "municipality": 159,
                   "comparison": ["tingbjerg", "gellerup", "vollsmose"]},
+        "intervention": {"start": "2016-01-01"},
         "analyses": {"did": {"exam_years": [2008, 2018]}},
     }
     out = tmp_path / "release"

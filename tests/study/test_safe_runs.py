@@ -259,6 +259,8 @@ name = "bad bins"
 target = "vaerebro_park"
 municipality = 159
 comparison = ["tingbjerg", "gellerup", "vollsmose"]
+[intervention]
+start = 2016-01-01
 [analyses.did]
 dose_bins = [0, 1, 2, 3, 4]
 """)
