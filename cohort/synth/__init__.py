@@ -20,9 +20,27 @@ from pathlib import Path
 
 from cohort._params import check_int_range, check_literal
 from cohort.exceptions import ParameterError
-from cohort.synth._world import MIN_PERSONS, N_FULL, scale_for
+from cohort.synth._world import AREAS as _AREAS
+from cohort.synth._world import COMPARISON_AREAS, DISTRICT, MIN_PERSONS, N_FULL, scale_for
 
-__all__ = ["DEFAULT_PERSONS", "DEFAULT_SEED", "FORMATS", "SynthResult", "synthesise"]
+__all__ = [
+    "AREA_MUNICIPALITIES",
+    "COMPARISON_AREAS",
+    "DEFAULT_PERSONS",
+    "DEFAULT_SEED",
+    "DISTRICT",
+    "FORMATS",
+    "TARGET_AREA",
+    "SynthResult",
+    "synthesise",
+]
+
+#: The target area of the synthetic registers (``addresses.area``), in Gladsaxe (159).
+TARGET_AREA = "vaerebro_park"
+#: Municipality code of every area of the synthetic registers (the target and
+#: :data:`COMPARISON_AREAS`, the 25 comparison social-housing estates in all five
+#: regions; ``tingbjerg`` 101, ``gellerup`` 751 and ``vollsmose`` 461 first).
+AREA_MUNICIPALITIES: dict[str, int] = {a[0]: a[1] for a in _AREAS}
 
 #: The demo's default size: Gladsaxe and the estate at full size (see N_FULL).
 DEFAULT_PERSONS = N_FULL
@@ -72,8 +90,10 @@ def synthesise(
     persons
         Number of persons in ``persons`` (at least 2,000). From ``N_FULL`` (300,000)
         on, Gladsaxe (about 70,000 residents in 2018) and Vaerebro Park (about
-        2,500) have their real size and the rest is a sample of the country; below
-        it they are scaled down by ``persons / N_FULL``.
+        2,400) have their real size, the 25 comparison estates
+        (:data:`COMPARISON_AREAS`) their full size (280-3,000 residents) and the
+        rest is a sample of the country; below it they are scaled down by
+        ``persons / N_FULL``.
     seed
         Seed of every random draw: the same seed gives the same bytes.
     format

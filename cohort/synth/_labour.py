@@ -17,7 +17,7 @@ from cohort.synth import calibration as cal
 from cohort.synth._align import align
 from cohort.synth._dates import NEVER, add_years, age_from, age_on, day, year_of, year_start
 from cohort.synth._store import Store
-from cohort.synth._world import UNIT_GR, UNIT_VP
+from cohort.synth._world import N_AREAS, STRAIN, UNIT_GR, UNIT_VP
 
 __all__ = [
     "LABOUR",
@@ -73,12 +73,17 @@ def _benefit_type(P: Store, idx: np.ndarray, age: np.ndarray, year: int) -> np.n
     return out.astype(np.int8)
 
 
-def _targets(indicator: str, year: int) -> tuple[float, float, float, float]:
+def _targets(indicator: str, year: int) -> tuple[float, float, np.ndarray, float]:
+    """Rates of the estate, Gladsaxe, each comparison estate (units 1 ...) and the country."""
     vp, g = cal.TARGETS[indicator]
+    comp = np.array(
+        [cal.rate(indicator, cal.comparison_rate(indicator, STRAIN[u]), year)
+         for u in range(1, N_AREAS)]
+    )
     return (
         cal.rate(indicator, vp, year),
         cal.rate(indicator, g, year),
-        cal.rate(indicator, cal.COMPARISON[indicator], year),
+        comp,
         cal.rate(indicator, cal.NATIONAL[indicator], year),
     )
 
@@ -112,25 +117,28 @@ def support_and_labour(
     yv, yg, yc, yn = _targets("youth_public_support", year)
     av, ag, ac, an = _targets("adult_public_support", year)
 
-    def count(u, lo, hi):
-        return float(np.sum((unit == u) & (age >= lo) & (age <= hi)))
+    n_units = UNIT_GR + 1
 
+    def count(lo, hi):
+        m = local & (age >= lo) & (age <= hi)
+        return np.bincount(unit[m].astype(np.int64), minlength=n_units).astype(np.float64)
+
+    c_young, c_adult, c_mid, c_old = count(18, 29), count(18, 67), count(30, 64), count(65, 67)
     # 18-29: the estate and the comparison areas at their rates, the rest of Gladsaxe
     # solved so that Gladsaxe (estate included) has its rate.
-    rates = np.zeros(10)
-    n_vy = count(UNIT_VP, 18, 29)
+    rates = np.zeros(2 * n_units)
+    n_vy = c_young[UNIT_VP]
     rates[UNIT_VP * 2] = yv
-    rates[UNIT_GR * 2] = cal.solve_rest(yg, yv, n_vy + count(UNIT_GR, 18, 29), n_vy)
-    rates[2:8:2] = yc
+    rates[UNIT_GR * 2] = cal.solve_rest(yg, yv, n_vy + c_young[UNIT_GR], n_vy)
+    rates[2 : 2 * UNIT_GR : 2] = yc
     # 30-64: the expected 18-67 count left after the young and the pensioners (65-67)
-    n_va = count(UNIT_VP, 18, 67)
-    k_adult = {UNIT_VP: av * n_va, UNIT_GR: ag * (n_va + count(UNIT_GR, 18, 67)) - av * n_va}
-    for u in (1, 2, 3):
-        k_adult[u] = ac * count(u, 18, 67)
-    for u, k_a in k_adult.items():
-        k_mid = k_a - rates[u * 2] * count(u, 18, 29) - count(u, 65, 67)
-        n_mid = count(u, 30, 64)
-        rates[u * 2 + 1] = k_mid / n_mid if n_mid > 0 else 0.0
+    n_va = c_adult[UNIT_VP]
+    k_adult = np.zeros(n_units)
+    k_adult[UNIT_VP] = av * n_va
+    k_adult[UNIT_GR] = ag * (n_va + c_adult[UNIT_GR]) - av * n_va
+    k_adult[1:UNIT_GR] = ac * c_adult[1:UNIT_GR]
+    k_mid = k_adult - rates[0::2] * c_young - c_old
+    rates[1::2] = np.where(c_mid > 0, k_mid / np.maximum(c_mid, 1.0), 0.0)
     on = align(cell, score, rates, rng)
     thr = np.where(band == 0, yn, an)
     free = adult & ~local

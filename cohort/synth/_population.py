@@ -117,14 +117,17 @@ def new_households(
     spec: HouseholdSpec,
     *,
     from_abroad: np.ndarray,
+    shift: float | np.ndarray = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Create households existing from ``dates``; return (household ids, person ids).
 
     Addresses, units and families of the households are left to the caller.
     ``from_abroad`` marks households arriving from abroad on their date: their
     children were born abroad, and every member's ``arrival`` is that date.
+    ``shift`` (a number or one per household) is added to the spec's mean resource.
     """
     n = len(dates)
+    mean_res = np.broadcast_to(np.asarray(spec.resource + shift, np.float64), (n,))
     dates = np.asarray(dates, dtype=np.int64)
     typ = np.searchsorted(np.cumsum(spec.types), rng.random(n) * sum(spec.types), side="right")
     typ = np.minimum(typ, 3)
@@ -135,7 +138,7 @@ def new_households(
     with_kids = typ >= 2
     org = np.searchsorted(np.cumsum(spec.origins), rng.random(n), side="right").astype(np.int8)
     org = np.minimum(org, 2)
-    res = spec.resource + rng.standard_normal(n)
+    res = mean_res + rng.standard_normal(n)
     ref_sex = np.where(couple | (typ == 2), 0, (rng.random(n) < 0.5).astype(np.int64))
     ref_sex = np.where((typ == 2) & (rng.random(n) < 0.12), 1, ref_sex)
     ref_birth = dates - (age * _YEAR).astype(np.int64) - rng.integers(0, 365, n)
@@ -143,7 +146,7 @@ def new_households(
     # partner (father) for couples
     p_age = np.maximum(18.0, age + rng.normal(2.5, 3.0, n))
     p_birth = dates - (p_age * _YEAR).astype(np.int64) - rng.integers(0, 365, n)
-    p_res = spec.resource + 0.5 * (res - spec.resource) + 0.87 * rng.standard_normal(n)
+    p_res = mean_res + 0.5 * (res - mean_res) + 0.87 * rng.standard_normal(n)
 
     # children: up to 4 slots
     nkids = np.where(with_kids, 1 + np.minimum(rng.poisson(spec.extra_children, n), 3), 0)
@@ -195,8 +198,9 @@ def new_households(
     birth[rel(kid_i)] = k_birth[kid_rows, kid_cols]
     sex[rel(kid_i)] = (rng.random(len(kid_i)) < 0.512).astype(np.int8)
     parents_res = np.where(couple, (res + p_res) / 2, res)[kid_rows]
-    u[rel(kid_i)] = (
-        spec.resource + 0.6 * (parents_res - spec.resource) + 0.8 * rng.standard_normal(len(kid_i))
+    kid_mean = mean_res[kid_rows]
+    u[rel(kid_i)] = kid_mean + 0.6 * (parents_res - kid_mean) + 0.8 * rng.standard_normal(
+        len(kid_i)
     )
     abroad_kid = from_abroad[kid_rows]
     korg = org[kid_rows]

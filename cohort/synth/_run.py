@@ -24,9 +24,25 @@ PERSONS_PER_HOUSEHOLD = 3.1
 _MAX_LOCAL_SHARE = 0.9
 
 
-def write_canonical(out: Path, *, persons: int, seed: int, fmt: str, name: str) -> dict[str, int]:
-    """Simulate and write a canonical extract; return the rows written per table."""
-    world = make_world(persons)
+def write_canonical(
+    out: Path,
+    *,
+    persons: int,
+    seed: int,
+    fmt: str,
+    name: str,
+    att_enrolment: dict[int, float] | None = None,
+    att_youth_convictions: dict[int, float] | None = None,
+) -> dict[str, int]:
+    """Simulate and write a canonical extract; return the rows written per table.
+
+    ``att_enrolment`` / ``att_youth_convictions`` (by year) replace the planted
+    effects of :mod:`cohort.synth.truth`; not part of the public API (tests that
+    need a larger effect use them).
+    """
+    world = make_world(
+        persons, att_enrolment=att_enrolment, att_youth_convictions=att_youth_convictions
+    )
     writer = ExtractWriter(out, fmt=fmt, name=name, schemas={t: schema(t) for t in TABLES})
     try:
         writer.write("addresses", address_table(world, seed=seed))

@@ -12,25 +12,29 @@ import numpy as np
 from scipy.special import ndtr
 
 from cohort.synth import calibration as cal
+from cohort.synth import truth
 from cohort.synth._align import align
 from cohort.synth._dates import NEVER, age_from, day, year_start
 from cohort.synth._residence import Spells
 from cohort.synth._store import Store
-from cohort.synth._world import UNIT_GR, UNIT_VP
+from cohort.synth._world import COMPARISON_AREAS, N_AREAS, STRAIN, UNIT_GR, UNIT_VP
 
 __all__ = ["absence", "convictions", "exams", "placements"]
 
 FIRST_EXAM_YEAR, FIRST_ABSENCE_YEAR, FIRST_PLACEMENT_YEAR = 2002, 2008, 2000
+#: Effect 4 (youth convictions in the areas) from this calendar year on.
+FIRST_CONVICTION_YEAR = 1985
 
 
 def _unit_rates(indicator: str, year: int, unit: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """Rates of the five local units (estate, three comparison areas, rest of Gladsaxe)."""
+    """Rates of the local units (estate, comparison estates, rest of Gladsaxe)."""
     vp, g = cal.TARGETS[indicator]
     r_vp, r_g = cal.rate(indicator, vp, year), cal.rate(indicator, g, year)
-    r_c = cal.rate(indicator, cal.COMPARISON[indicator], year)
+    r_c = [cal.rate(indicator, cal.comparison_rate(indicator, STRAIN[u]), year)
+           for u in range(1, N_AREAS)]
     n_vp = float(np.sum(eligible & (unit == UNIT_VP)))
     n_g = n_vp + float(np.sum(eligible & (unit == UNIT_GR)))
-    return np.array([r_vp, r_c, r_c, r_c, cal.solve_rest(r_g, r_vp, n_g, n_vp)])
+    return np.array([r_vp, *r_c, cal.solve_rest(r_g, r_vp, n_g, n_vp)])
 
 
 def _aligned(indicator, year, unit, eligible, score, rng) -> np.ndarray:
@@ -129,18 +133,92 @@ def placements(P: Store, S: Spells, W, rng) -> tuple[np.ndarray, ...]:
     return pid[first], start.astype(np.int32), end.astype(np.int32), kind
 
 
-def convictions(P: Store, labour: tuple[np.ndarray, ...], rng) -> tuple[np.ndarray, ...]:
-    """Court decisions: yearly chance by age, sex, resources and area."""
+#: Offence codes (index in the contract's OFFENCES) and their shares: penal code,
+#: weapons, drugs (the qualifying offences of definitions.md sections 2 and 7),
+#: traffic, other.
+_OFFENCE_CUT = np.array([0.45, 0.5, 0.62, 0.92])
+_QUALIFYING = 3  # codes 0-2
+
+
+def _youth_area_convictions(P: Store, S: Spells, W, rng) -> tuple[np.ndarray, ...]:
+    """Effect 4: qualifying convictions of the areas' 15-29-year-olds.
+
+    For each year Y, the persons living in an area on 31 December Y and aged 15-29
+    then get a qualifying conviction in Y with probability ``rate * w / mean(w)``
+    (``rate``: :func:`cohort.synth.truth.youth_conviction_rate` of the area and
+    year; ``w``: sex, age and resources, bounded; the mean is over the area and
+    year), so each area's expected share is its rate (no probability reaches 1 at
+    these rates). Returns (pid, year, offence) of the
+    convictions and the keys ``pid * 64 + Y - 1980`` of the population.
+    """
+    ages = truth.YOUTH_CONVICTION_AGES
+    att = W.att_youth_convictions
+    if att is None:
+        att = truth.ATT_YOUTH_CONVICTIONS
+    in_area = W.addr_unit[S.addr] < UNIT_GR
+    sp = Spells(S.pid[in_area], S.addr[in_area], S.start[in_area], S.end[in_area])
+    names = ["estate_untreated", *COMPARISON_AREAS]
+    out_p, out_y, pop = [], [], []
+    for y in range(FIRST_CONVICTION_YEAR, 2020):
+        d = day(y, 12, 31)
+        m = (sp.start <= d) & (d < sp.end) & (P.death[sp.pid] > d)
+        pid, unit = sp.pid[m], W.addr_unit[sp.addr[m]].astype(np.int64)
+        age = age_from(P.by[pid], P.bmd[pid], d)
+        keep = (age >= ages[0]) & (age <= ages[1])
+        pid, unit, age = pid[keep], unit[keep], age[keep]
+        if len(pid) == 0:
+            continue
+        rates = np.array([truth.youth_conviction_rate(g, y) for g in names])
+        rates[UNIT_VP] += att.get(y, 0.0)
+        rates = np.clip(rates, 0.0, 1.0)
+        # capped so that no probability reaches 1 (the expected share stays the rate)
+        u = np.minimum(np.exp(-0.5 * P.u[pid].astype(np.float64)), 5.0)
+        w = np.where(P.sex[pid] == 1, 1.0, 0.25) * u * np.where(age <= 24, 1.0, 0.5)
+        n_unit = np.maximum(np.bincount(unit, minlength=UNIT_GR), 1)
+        mean_w = np.bincount(unit, w, minlength=UNIT_GR) / n_unit
+        p = np.minimum(1.0, rates[unit] * w / mean_w[unit])
+        hit = rng.random(len(pid)) < p
+        out_p.append(pid[hit])
+        out_y.append(np.full(int(hit.sum()), y, np.int32))
+        pop.append(pid * 64 + (y - 1980))
+    if not out_p:
+        e = np.empty(0, np.int64)
+        return e, e.astype(np.int32), e.astype(np.int8), e
+    cp, cy = np.concatenate(out_p), np.concatenate(out_y)
+    # penal code, weapons, drugs in the general model's proportions (0.45 : 0.05 : 0.12)
+    u = rng.random(len(cp)) * _OFFENCE_CUT[_QUALIFYING - 1]
+    off = np.searchsorted(_OFFENCE_CUT[:_QUALIFYING], u, side="right").astype(np.int8)
+    return cp, cy, off, np.concatenate(pop)
+
+
+def convictions(
+    P: Store, labour: tuple[np.ndarray, ...], S: Spells, W, rng
+) -> tuple[np.ndarray, ...]:
+    """Court decisions: yearly chance by age, sex, resources and area (strain).
+
+    The qualifying offences of the areas' 15-29-year-olds come from the planted
+    model (effect 4, :func:`_youth_area_convictions`); for them this general model
+    gives traffic and other offences only.
+    """
     pid, year, _status, unit = labour
     age = age_from(P.by[pid], P.bmd[pid], year_start(year.astype(np.int32)) + 182)
     base = np.select([age < 15, age < 25, age < 40], [0.0, 0.06, 0.03], 0.01)
     base = base * np.where(P.sex[pid] == 1, 1.0, 0.25) * np.exp(-0.5 * P.u[pid])
-    base = base * np.where(unit <= 3, 1.6, 1.0)
+    # the areas: 1.6 times, and more in strained areas
+    strain = np.asarray((*STRAIN, 0.0, 0.0))[unit.astype(np.int64)]
+    base = base * np.where(unit < UNIT_GR, 1.6 * np.exp(0.5 * strain), 1.0)
     hit = rng.random(len(pid)) < base
+    offence = np.searchsorted(_OFFENCE_CUT, rng.random(len(pid)), side="right").astype(np.int8)
+    yp, yy, yoff, pop = _youth_area_convictions(P, S, W, rng)
+    if len(pop):
+        key = pid.astype(np.int64) * 64 + (year.astype(np.int64) - 1980)
+        hit &= ~((offence < _QUALIFYING) & np.isin(key, pop))
     sel = np.flatnonzero(hit)
     date = year_start(year[sel].astype(np.int32)) + rng.integers(0, 365, len(sel))
-    offence = np.searchsorted([0.45, 0.5, 0.62, 0.92], rng.random(len(sel)), side="right").astype(
-        np.int8
-    )
     keep = date < P.death[pid[sel]]
-    return pid[sel][keep], date[keep].astype(np.int32), offence[keep]
+    y_date = year_start(yy) + rng.integers(0, 365, len(yp))
+    return (
+        np.concatenate([pid[sel][keep], yp]),
+        np.concatenate([date[keep], y_date]).astype(np.int32),
+        np.concatenate([offence[sel][keep], yoff]),
+    )

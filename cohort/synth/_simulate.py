@@ -10,7 +10,7 @@ national sample). Residence is recorded as events (person, date, address) that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,7 +20,16 @@ from cohort.synth._education import EduRows, adult_history, primary_spells, yout
 from cohort.synth._labour import support_and_labour
 from cohort.synth._population import ADULT, CHILD, HouseholdSpec, new_households, new_stores
 from cohort.synth._store import Store
-from cohort.synth._world import AREA_UNITS, UNIT_GR, UNIT_OTHER, UNIT_VP, World
+from cohort.synth._world import (
+    COMPARISON_AREAS,
+    N_AREAS,
+    RESOURCE_SHIFT,
+    STRAIN,
+    UNIT_GR,
+    UNIT_OTHER,
+    UNIT_VP,
+    World,
+)
 
 __all__ = ["Block", "simulate"]
 
@@ -59,14 +68,20 @@ IMMIGRANTS = HouseholdSpec(
     (0.60, 0.12, 0.08, 0.20), ((18, 40), (20, 45), (20, 40), (22, 42)), 11, -0.3, (0.0, 0.38, 0.62)
 )
 
-#: Yearly out-move rate of households: areas (estate, comparison), rest of Gladsaxe.
-_MOVE_RATE = np.array([truth.MOVE_RATE_ESTATE, 0.07, 0.07, 0.07, 0.06])
-_RS_HR = np.array([truth.HR_RESOURCE_STRONG_ESTATE, 1.5, 1.5, 1.5, 1.0, 1.0])
-#: Share of out-moves that stay in the municipality, by unit.
-_SAME_MUNI = np.array([0.35, 0.35, 0.35, 0.35, 0.40, 0.55])
-#: In-movers to vacated dwellings: share from abroad, from the same municipality.
-_FROM_ABROAD = np.array([0.2, 0.25, 0.25, 0.25, 0.15])
-_FROM_SAME = np.array([0.3, 0.3, 0.3, 0.3, 0.0])
+#: Per unit (estate, comparison estates, rest of Gladsaxe, elsewhere): yearly
+#: out-move rate of households, hazard ratio of resource-strong households, share
+#: of out-moves that stay in the municipality, share of in-movers to vacated
+#: dwellings from abroad and from the same municipality.
+_N_COMP = N_AREAS - 1
+_MOVE_RATE = np.array([truth.MOVE_RATE_ESTATE, *[0.07] * _N_COMP, 0.06])
+_RS_HR = np.array([truth.HR_RESOURCE_STRONG_ESTATE, *[1.5] * _N_COMP, 1.0, 1.0])
+_SAME_MUNI = np.array([0.35, *[0.35] * _N_COMP, 0.40, 0.55])
+_FROM_ABROAD = np.array([0.2, *[0.25] * _N_COMP, 0.15])
+_FROM_SAME = np.array([0.3, *[0.3] * _N_COMP, 0.0])
+#: 1985 households and in-movers of each area are the estate's, their mean
+#: resource shifted by the area's strain.
+_SHIFT = RESOURCE_SHIFT * np.array(STRAIN)
+_STOCK_BY_UNIT = tuple(replace(STOCK_AREA, resource=STOCK_AREA.resource + s) for s in _SHIFT)
 
 
 def _gladsaxe_target(year: int) -> float:
@@ -90,6 +105,15 @@ class Block:
     births: list = field(default_factory=list)  # (mother, date)
     exams: list = field(default_factory=list)  # (pid, exam year, unit on 1 January)
     edu: EduRows = field(default_factory=EduRows)
+
+
+def _enrolment_shares(W: World, year: int) -> np.ndarray:
+    """Expected 15-month enrolment share of the year's 9th-graders, by unit (effect 2)."""
+    att = truth.ATT if W.att_enrolment is None else W.att_enrolment
+    estate = truth.enrolment_share("estate_untreated", year) + att.get(year, 0.0)
+    comp = [truth.enrolment_share(a, year) for a in COMPARISON_AREAS]
+    rest, nat = truth.enrolment_share("rest", year), truth.enrolment_share("national", year)
+    return np.clip(np.array([estate, *comp, rest, nat]), 0.001, 0.999)
 
 
 def _event(B: Block, pid, date, addr, prio: int) -> None:
@@ -132,17 +156,19 @@ def _destination(W: World, rng, unit: np.ndarray, muni: np.ndarray, *, local: bo
     return out
 
 
-def _add_households(B, W, rng, spec, dates, addr, *, kind: np.ndarray, year: int, local: bool):
+def _add_households(
+    B, W, rng, spec, dates, addr, *, kind: np.ndarray, year: int, local: bool, shift=0.0
+):
     """Households moving in on ``dates`` at ``addr``.
 
     ``kind``: 0 from abroad, 1 from the same municipality, 2 from another one
-    (their previous address).
+    (their previous address). ``shift``: added to the spec's mean resource.
     """
     P, H = B.P, B.H
     if len(dates) == 0:
         return
     from_abroad = kind == 0
-    hh, pid = new_households(P, H, rng, dates, spec, from_abroad=from_abroad)
+    hh, pid = new_households(P, H, rng, dates, spec, from_abroad=from_abroad, shift=shift)
     H.addr[hh] = addr
     H.fam[hh] = hh
     hh_of = P.hh[pid]
@@ -197,10 +223,10 @@ def simulate(W: World, rng: np.random.Generator, *, local: bool, stock_household
     P, H = new_stores(int(stock_households * 5))
     B = Block(P, H)
     if local:
-        for unit in range(5):
+        for unit in range(UNIT_GR + 1):
             n = int(W.dwellings[unit])
-            addr = W.unit_start[unit] + np.arange(n) if unit < 4 else W.gladsaxe_pool(rng, n)
-            spec = STOCK_GR if unit == UNIT_GR else STOCK_AREA
+            addr = W.unit_start[unit] + np.arange(n) if unit < UNIT_GR else W.gladsaxe_pool(rng, n)
+            spec = STOCK_GR if unit == UNIT_GR else _STOCK_BY_UNIT[unit]
             _stock(B, W, rng, spec, addr)
     else:
         addr = W.pool_in(rng, W.draw_muni(rng, stock_households))
@@ -253,12 +279,7 @@ def _year(B: Block, W: World, rng, year: int, *, local: bool, stock_households: 
     by = P.by
     ex = idx[(by[idx] == year - 16) & (P.planned[idx] == 0)]
     ex_unit = W.addr_unit[hh_addr[ex]]
-    share = np.array(
-        [
-            truth.enrolment_share(g, year)
-            for g in ("estate", "comparison", "comparison", "comparison", "rest", "national")
-        ]
-    )
+    share = _enrolment_shares(W, year)
     youth_careers(P, ex, -np.log1p(-share[ex_unit]), year, B.edu, rng)
     primary_spells(P, ex, B.edu, rng)
     B.exams.append((ex, np.full(len(ex), year, np.int16), ex_unit.astype(np.int8)))
@@ -293,7 +314,7 @@ def _year(B: Block, W: World, rng, year: int, *, local: bool, stock_households: 
     rs = (ref_age_m >= 25) & (ref_age_m <= 64) & (P.emp[refc] == 1) & (P.youth_done[refc] <= m_date)
     ref_age = age_from(P.by[refc], P.bmd[refc], y0)
     base = np.where(ref_age < 30, 0.24, np.where(ref_age < 50, 0.11, 0.045))
-    lam = np.where(unit_h < UNIT_OTHER, _MOVE_RATE[np.minimum(unit_h, 4)], base)
+    lam = np.where(unit_h < UNIT_OTHER, _MOVE_RATE[np.minimum(unit_h, UNIT_GR)], base)
     lam = lam * np.where(rs, _RS_HR[unit_h], 1.0)
     active = present & has_ref & (P.death[refc] > m_date)
     move = active & ~blocked & (rng.random(n_hh) < -np.expm1(-lam))
@@ -353,7 +374,7 @@ def _year(B: Block, W: World, rng, year: int, *, local: bool, stock_households: 
             move[src_h] & (l_date[lv] >= m_date[src_h]), new_addr[src_h], old_addr[src_h]
         )
         dest_unit = np.where(
-            src_unit < 4, src_unit, np.where(src_unit == UNIT_GR, UNIT_GR, UNIT_OTHER)
+            src_unit < UNIT_GR, src_unit, np.where(src_unit == UNIT_GR, UNIT_GR, UNIT_OTHER)
         )
         dest = _destination(W, rng, dest_unit, W.addr_muni[src_addr], local=local)
         nh = H.append(len(lv), addr=dest, fam=H.fam[src_h])
@@ -462,24 +483,26 @@ def _fill_vacancies(
     v_date = np.where(extinct[vac], last[vac], when[vac])
     v_unit = unit_h[vac]
     gr_dates = [v_date[v_unit == UNIT_GR]]
-    for unit in AREA_UNITS:
-        sel = np.flatnonzero(v_unit == unit)
-        if len(sel) == 0:
-            continue
-        addr = old_addr[vac[sel]]
-        dates = np.minimum(v_date[sel] + rng.integers(7, 61, len(sel)), y1 - 1)
-        r = rng.random(len(sel))
-        kind = np.where(
-            r < _FROM_ABROAD[unit], 0, np.where(r < _FROM_ABROAD[unit] + _FROM_SAME[unit], 1, 2)
-        ).astype(np.int8)
-        if unit == UNIT_VP:
-            # from the same municipality: households of the rest of Gladsaxe move in
-            moved = _relocate_into(B, rng, free_gr, ref, addr[kind == 1], dates[kind == 1])
-            gr_dates.append(dates[kind == 1][:moved])
-            keep = np.ones(len(sel), bool)
-            keep[np.flatnonzero(kind == 1)[:moved]] = False
-            addr, dates, kind = addr[keep], dates[keep], np.where(kind[keep] == 1, 2, kind[keep])
-        _add_households(B, W, rng, IN_AREA, dates, addr, kind=kind, year=year, local=True)
+    # the areas' dwellings, all at once (in-movers of a strained area are weaker)
+    sel = np.flatnonzero(v_unit < UNIT_GR)
+    unit = v_unit[sel].astype(np.int64)
+    addr = old_addr[vac[sel]]
+    dates = np.minimum(v_date[sel] + rng.integers(7, 61, len(sel)), y1 - 1)
+    r = rng.random(len(sel))
+    f_abroad, f_same = _FROM_ABROAD[unit], _FROM_SAME[unit]
+    kind = np.where(r < f_abroad, 0, np.where(r < f_abroad + f_same, 1, 2)).astype(np.int8)
+    # the estate's in-movers from the same municipality: households of the rest of
+    # Gladsaxe move in (the others come from other municipalities)
+    vp_same = np.flatnonzero((unit == UNIT_VP) & (kind == 1))
+    moved = _relocate_into(B, rng, free_gr, ref, addr[vp_same], dates[vp_same])
+    gr_dates.append(dates[vp_same][:moved])
+    keep = np.ones(len(sel), bool)
+    keep[vp_same[:moved]] = False
+    kind[vp_same] = 2
+    addr, dates, kind, unit = addr[keep], dates[keep], kind[keep], unit[keep]
+    _add_households(
+        B, W, rng, IN_AREA, dates, addr, kind=kind, year=year, local=True, shift=_SHIFT[unit]
+    )
     gr_dates = np.concatenate(gr_dates)
     k = max(0, len(gr_dates) - gains_gr)
     if k:

@@ -23,7 +23,7 @@ from cohort.synth._population import ORIGIN_NAMES
 from cohort.synth._residence import spells_from_events
 from cohort.synth._school import absence, convictions, exams, placements
 from cohort.synth._simulate import Block
-from cohort.synth._world import AREAS, World
+from cohort.synth._world import AREAS, DISTRICT, World
 
 __all__ = ["EXTRACT_END", "address_table", "block_tables"]
 
@@ -57,20 +57,23 @@ def _cat_cols(parts: list[tuple]) -> tuple[np.ndarray, ...]:
 
 
 def address_table(W: World, *, seed: int) -> pa.Table:
-    """Every address of the synthetic country, with its municipality and area."""
+    """Every address of the synthetic country, with its municipality, area and district."""
     n = W.n_addresses
-    area_names = [a for a, _ in AREAS]
+    area_names = [a[0] for a in AREAS]
     area = pa.array(area_names + [None] * 2, pa.string()).take(
         pa.array(W.addr_unit.astype(np.int64))
     )
-    return pa.table(
-        [
-            encode_ids(np.arange(n), seed=seed, prefix="A"),
-            pa.array(W.addr_muni.astype(np.int32)),
-            area,
-        ],
-        schema=schema("addresses"),
+    district = pa.array([None, DISTRICT], pa.string()).take(
+        pa.array(W.addr_district.astype(np.int64))
     )
+    cols = {
+        "address_id": encode_ids(np.arange(n), seed=seed, prefix="A"),
+        "municipality": pa.array(W.addr_muni.astype(np.int32)),
+        "area": area,
+        "district": district,
+    }
+    sch = schema("addresses")
+    return pa.table([cols[name] for name in sch.names], schema=sch)
 
 
 def _family_keep(B: Block, quota: int, rng) -> np.ndarray:
@@ -184,7 +187,7 @@ def block_tables(
         [pid_col(pl[0][m]), _dates(pl[1][m]), _dates(pl[2][m]), _cat(PLACEMENT_KINDS, pl[3][m])],
         schema=schema("placements"),
     )
-    cv = convictions(P, labour, rng)
+    cv = convictions(P, labour, S, W, rng)
     m = keep[cv[0]] & (cv[1] <= EXTRACT_END)
     out["convictions"] = pa.table(
         [pid_col(cv[0][m]), _dates(cv[1][m]), _cat(OFFENCES, cv[2][m])],

@@ -1,17 +1,15 @@
 """The synthetic country: study units, the scaling rule for ``persons`` and the addresses.
 
-Units (``unit`` codes used throughout the generator):
+Units (``unit`` codes used throughout the generator): ``0`` the target area
+``vaerebro_park`` (159 Gladsaxe, a 1960s social-housing estate); ``1 ... N_AREAS - 1``
+the comparison social-housing estates of :data:`AREAS` (``tingbjerg``
+101, ``gellerup`` 751, ``vollsmose`` 461 first, then 22 more in all five regions);
+``UNIT_GR`` the rest of Gladsaxe (addresses without an area) and ``UNIT_OTHER``
+everything else (the other 97 municipalities, addresses without an area).
 
-===  =================  ============  ==========================================
-code name               municipality  what
-===  =================  ============  ==========================================
-0    vaerebro_park      159 Gladsaxe  the target area (a 1960s social-housing estate)
-1    tingbjerg          101           comparison social-housing area
-2    gellerup           751           comparison social-housing area
-3    vollsmose          461           comparison social-housing area
-4    (rest of Gladsaxe) 159           addresses without an area
-5    (elsewhere)        other 96      addresses without an area
-===  =================  ============  ==========================================
+The district ``bagsvaerd`` (:data:`DISTRICT`) is the estate and a share
+:data:`DISTRICT_SHARE_GR` of the rest of Gladsaxe's addresses (about 20,000
+residents at full size).
 """
 
 from __future__ import annotations
@@ -24,10 +22,16 @@ import numpy as np
 __all__ = [
     "AREAS",
     "AREA_UNITS",
+    "COMPARISON_AREAS",
+    "DISTRICT",
+    "DISTRICT_SHARE_GR",
     "FULL_DWELLINGS",
     "GLADSAXE",
     "MIN_PERSONS",
+    "N_AREAS",
     "N_FULL",
+    "RESOURCE_SHIFT",
+    "STRAIN",
     "UNIT_GR",
     "UNIT_OTHER",
     "UNIT_VP",
@@ -36,17 +40,76 @@ __all__ = [
     "municipalities",
 ]
 
-UNIT_VP, UNIT_GR, UNIT_OTHER = 0, 4, 5
-AREA_UNITS = (0, 1, 2, 3)
-#: (area name, municipality) of units 0-3.
-AREAS = (("vaerebro_park", 159), ("tingbjerg", 101), ("gellerup", 751), ("vollsmose", 461))
+#: The areas: (name, municipality, dwellings at full size, strain). Unit ``i`` is
+#: row ``i``: the target area first, then the comparison estates. Names are real
+#: estates of the ministry's lists; the sizes are stand-ins (the real estates are
+#: larger: at 300,000 persons all of them have to fit beside Gladsaxe). ``strain``
+#: (-1 ... 1, 0 for the target and the first three comparison estates) places an
+#: estate among the others: a strained estate has weaker residents, more support,
+#: absence and placements, fewer good grades, less youth education and more youth
+#: convictions (see :data:`RESOURCE_SHIFT`, ``calibration.comparison_rate`` and
+#: ``truth.COMPARISON_GAPS``, ``truth.YOUTH_CONVICTION_GAPS``).
+AREAS: tuple[tuple[str, int, int, float], ...] = (
+    ("vaerebro_park", 159, 1060, 0.0),
+    # the first three comparison estates (stand-ins of the estate's size)
+    ("tingbjerg", 101, 1100, 0.0),
+    ("gellerup", 751, 1200, 0.0),
+    ("vollsmose", 461, 1100, 0.0),
+    # Region Hovedstaden (1084)
+    ("mjoelnerparken", 101, 460, 0.6),
+    ("aldersrogade", 101, 150, -0.3),
+    ("taastrupgaard", 169, 200, 0.2),
+    ("gadehavegaard", 169, 180, 0.8),
+    ("vejleaaparken", 183, 170, 0.4),
+    ("brondby_strand", 153, 460, -0.5),
+    ("noejsomhed", 217, 130, -0.1),
+    ("farum_midtpunkt", 190, 130, -0.9),
+    # Region Sjaelland (1085)
+    ("ringparken", 330, 160, 0.5),
+    ("motalavej", 330, 120, 0.9),
+    ("agervang", 316, 130, -0.4),
+    ("aeblehaven", 265, 140, -0.7),
+    # Region Syddanmark (1083)
+    ("korsloekkeparken", 461, 150, 0.3),
+    ("skovparken", 621, 180, 0.1),
+    ("stengaardsvej", 561, 120, -0.2),
+    ("finlandsparken", 630, 130, -0.6),
+    ("korskaerparken", 607, 120, 0.7),
+    # Region Midtjylland (1082)
+    ("bispehaven", 751, 460, 1.0),
+    ("sundparken", 615, 160, -0.8),
+    ("holtbjerg", 657, 120, 0.0),
+    # Region Nordjylland (1081)
+    ("kildeparken", 851, 160, -1.0),
+    ("loevvangen", 851, 120, 0.35),
+)
+#: Number of areas (the target and the comparison estates).
+N_AREAS = len(AREAS)
+UNIT_VP, UNIT_GR, UNIT_OTHER = 0, N_AREAS, N_AREAS + 1
+AREA_UNITS = tuple(range(N_AREAS))
+#: The comparison estates' area names, in unit order (``tingbjerg``, ``gellerup``,
+#: ``vollsmose`` first).
+COMPARISON_AREAS: tuple[str, ...] = tuple(a[0] for a in AREAS[1:])
+#: Strain of each area (unit order), see :data:`AREAS`.
+STRAIN = tuple(a[3] for a in AREAS)
+#: Shift of the mean resource score of an area's 1985 households and of its
+#: in-movers, per unit strain (a comparison estate of strain 1 is 0.4 SD weaker).
+RESOURCE_SHIFT = -0.4
 GLADSAXE = 159
-#: Dwellings at full scale: the four areas, then the rest of Gladsaxe (unit 4).
-FULL_DWELLINGS = (1060, 1100, 1200, 1100, 28000)
+#: The district ("bydel") of the target area: the estate and part of Gladsaxe.
+DISTRICT = "bagsvaerd"
+#: Share of the rest of Gladsaxe's addresses in the district (residents: the
+#: estate's about 2,400 and this share of the rest's about 70,000, about 20,000).
+DISTRICT_SHARE_GR = 0.25
+#: Dwellings at full scale: the areas, then the rest of Gladsaxe (unit ``UNIT_GR``).
+FULL_DWELLINGS = tuple(a[2] for a in AREAS) + (28000,)
 #: From this many persons on, Gladsaxe and the areas have their full size.
 N_FULL = 300_000
 #: The smallest ``persons`` the generator accepts.
 MIN_PERSONS = 2_000
+#: Persons of the local block (everyone who ever lives in Gladsaxe or an area) at
+#: full size (measured; it sizes the national address pools only).
+LOCAL_FULL = 258_000
 #: Addresses per expected person of the national sample (address pools are reused).
 _POOL_PER_PERSON = 0.45
 #: Relative population weights of the largest municipalities (all others 1).
@@ -68,22 +131,27 @@ class World:
 
     persons: int
     scale: float
-    dwellings: np.ndarray  # per unit 0-4
+    dwellings: np.ndarray  # per unit 0 ... UNIT_GR
     addr_muni: np.ndarray  # int16 per address
     addr_unit: np.ndarray  # int8 per address
-    unit_start: np.ndarray  # first address of each unit 0-4 (units 0-3: dwellings; 4: pool)
+    addr_district: np.ndarray  # bool per address: in DISTRICT
+    unit_start: np.ndarray  # first address of each unit 0 ... UNIT_GR (areas: dwellings; GR: pool)
     muni_codes: np.ndarray  # other municipalities (not Gladsaxe)
     muni_start: np.ndarray
     muni_size: np.ndarray
     muni_weight: np.ndarray  # national weights
     muni_weight_capital: np.ndarray  # weights of local out-movers (region Hovedstaden favoured)
+    #: Planted effects other than truth.ATT / truth.ATT_YOUTH_CONVICTIONS (tests only;
+    #: None: the truth's).
+    att_enrolment: dict[int, float] | None = None
+    att_youth_convictions: dict[int, float] | None = None
 
     @property
     def n_addresses(self) -> int:
         return len(self.addr_muni)
 
     def unit_muni(self, unit: int) -> int:
-        return AREAS[unit][1] if unit < 4 else GLADSAXE
+        return AREAS[unit][1] if unit < UNIT_GR else GLADSAXE
 
     def pool_in(self, rng: np.random.Generator, munis: np.ndarray) -> np.ndarray:
         """A random address of each municipality in ``munis`` (never Gladsaxe, never an area)."""
@@ -110,45 +178,68 @@ def scale_for(persons: int) -> float:
     return min(1.0, persons / N_FULL)
 
 
-def make_world(persons: int) -> World:
-    """Build the address register for an extract of ``persons`` persons."""
+def make_world(
+    persons: int,
+    *,
+    att_enrolment: dict[int, float] | None = None,
+    att_youth_convictions: dict[int, float] | None = None,
+) -> World:
+    """Build the address register for an extract of ``persons`` persons.
+
+    ``att_enrolment`` and ``att_youth_convictions`` replace the planted effects of
+    :mod:`cohort.synth.truth` (by year; for tests that need another effect size).
+    """
     k = scale_for(persons)
+    # at least 8 dwellings for the estate and the first three comparison estates, 2
+    # for the others (small extracts), 200 households for the rest of Gladsaxe
+    floor = [8 if unit < 4 else 2 for unit in range(UNIT_GR)]
     dwell = np.array(
-        [max(8, round(k * d)) for d in FULL_DWELLINGS[:4]]
-        + [max(200, round(k * FULL_DWELLINGS[4]))]
+        [max(f, round(k * d)) for f, d in zip(floor, FULL_DWELLINGS[:UNIT_GR], strict=True)]
+        + [max(200, round(k * FULL_DWELLINGS[UNIT_GR]))]
     )
-    gr_pool = int(round(dwell[4] * 1.5))
+    gr_pool = int(round(dwell[UNIT_GR] * 1.5))
     codes, regions = municipalities()
     order = np.argsort(codes, kind="stable")
     codes, regions = codes[order], regions[order]
     other = codes[codes != GLADSAXE]
     other_regions = regions[codes != GLADSAXE]
     weight = np.array([_WEIGHTS.get(int(c), 1.0) for c in other])
-    national = max(persons * 0.3, persons - k * 215_000)
+    national = max(persons * 0.1, persons - k * LOCAL_FULL)
     size = np.maximum(30, np.round(weight / weight.sum() * national * _POOL_PER_PERSON)).astype(
         np.int64
     )
     capital = weight * np.where(other_regions == 1084, 4.0, 1.0)
-    unit_sizes = np.concatenate([dwell[:4], [gr_pool]]).astype(np.int64)
+    unit_sizes = np.concatenate([dwell[:UNIT_GR], [gr_pool]]).astype(np.int64)
     unit_start = np.concatenate([[0], np.cumsum(unit_sizes)])
     muni_start = unit_start[-1] + np.concatenate([[0], np.cumsum(size)[:-1]])
     addr_unit = np.concatenate(
-        [np.repeat(np.arange(5, dtype=np.int8), unit_sizes), np.full(size.sum(), 5, np.int8)]
+        [
+            np.repeat(np.arange(UNIT_GR + 1, dtype=np.int8), unit_sizes),
+            np.full(size.sum(), UNIT_OTHER, np.int8),
+        ]
     )
-    area_munis = np.array([m for _, m in AREAS] + [GLADSAXE], dtype=np.int16)
+    area_munis = np.array([a[1] for a in AREAS] + [GLADSAXE], dtype=np.int16)
     addr_muni = np.concatenate(
         [np.repeat(area_munis, unit_sizes), np.repeat(other.astype(np.int16), size)]
     )
+    # the district: the estate's dwellings and the first part of Gladsaxe's pool
+    # (households draw pool addresses uniformly, so any part is a random part)
+    addr_district = addr_unit == UNIT_VP
+    gr0 = int(unit_start[UNIT_GR])
+    addr_district[gr0 : gr0 + int(round(DISTRICT_SHARE_GR * gr_pool))] = True
     return World(
         persons=persons,
         scale=k,
         dwellings=dwell,
         addr_muni=addr_muni,
         addr_unit=addr_unit,
+        addr_district=addr_district,
         unit_start=unit_start,
         muni_codes=other,
         muni_start=muni_start,
         muni_size=size,
         muni_weight=weight,
         muni_weight_capital=capital,
+        att_enrolment=att_enrolment,
+        att_youth_convictions=att_youth_convictions,
     )

@@ -18,6 +18,7 @@ heterogeneity (resources, persistence over years) is kept, the share's
 expectation is exactly the rate, and the realised share lies within ``1 / n`` of
 it. The sixth (youth education 15 months after 9th grade) comes from a
 proportional-hazards model of the time to enrolment, see :mod:`cohort.synth.truth`.
+The comparison estates are aligned to :func:`comparison_rate` (not published).
 
 Years other than the reference year follow the smooth trends of :func:`rate`.
 """
@@ -33,7 +34,9 @@ __all__ = [
     "REFERENCE_YEAR",
     "TARGETS",
     "TRENDS",
+    "STRAIN_FACTOR",
     "cloglog",
+    "comparison_rate",
     "inv_cloglog",
     "rate",
     "solve_rest",
@@ -68,8 +71,9 @@ TRENDS: dict[str, float] = {
     "exam_grades": 0.005,
     "placements": 0.0005,
 }
-#: The comparison areas (tingbjerg, gellerup, vollsmose) share one set of rates in
-#: the reference period; they are not published, chosen to resemble the estate.
+#: Rates of a comparison estate of strain 0 (tingbjerg, gellerup, vollsmose and
+#: holtbjerg) in the reference period; they are not published, chosen to resemble
+#: the estate. Other comparison estates: :func:`comparison_rate`.
 COMPARISON: dict[str, float] = {
     "youth_public_support": 0.14,
     "adult_public_support": 0.27,
@@ -77,6 +81,11 @@ COMPARISON: dict[str, float] = {
     "exam_grades": 0.50,
     "placements": 0.03,
 }
+#: Relative change of a comparison estate's support, absence and placement rates
+#: (and of its share without good grades) per unit of strain (``_world.AREAS``):
+#: strains -1 ... 1 spread the estates' rates over 0.75-1.25 times
+#: :data:`COMPARISON`, so that the estate's own rates lie among them.
+STRAIN_FACTOR = 0.25
 #: Outside Gladsaxe and the areas the shares are thresholds on the propensity
 #: (not aligned): these are their rates in the reference period.
 NATIONAL: dict[str, float] = {
@@ -100,6 +109,15 @@ def rate(indicator: str, base: float, year: int) -> float:
     ref = REFERENCE_YEAR[indicator]
     y = max(year, 2005)
     return min(_CEIL, max(_FLOOR, base + TRENDS[indicator] * (y - ref)))
+
+
+def comparison_rate(indicator: str, strain: float) -> float:
+    """A comparison estate's rate in the reference period, given its strain."""
+    f = 1.0 + STRAIN_FACTOR * strain
+    base = COMPARISON[indicator]
+    if indicator == "exam_grades":  # the share with good grades: its complement scales
+        return 1.0 - (1.0 - base) * f
+    return base * f
 
 
 def solve_rest(gladsaxe: float, estate: float, n_gladsaxe: float, n_estate: float) -> float:

@@ -2,8 +2,10 @@
 
 Later analyses are tested on whether they recover these numbers. Each is stated in
 the terms of ``definitions.md``; "the estate" is the area ``vaerebro_park``,
-"rest of Gladsaxe" is municipality 159 outside it, "the comparison areas" are
-``tingbjerg``, ``gellerup`` and ``vollsmose``.
+"rest of Gladsaxe" is municipality 159 outside it, "the comparison areas" are the
+25 comparison estates :data:`COMPARISON_AREAS` (``tingbjerg``, ``gellerup``,
+``vollsmose`` first; they differ from each other by their *strain*, see
+``cohort.synth._world.AREAS``, in level only, never in trend).
 
 **School stability.** A household does not move, emigrate or arrive while one of
 its children is in grades 7-9: from 1 January of the year the child turns 13 to
@@ -38,9 +40,12 @@ Every child living in the country on 30 June of its exam year has an ``exams`` r
    period: exam years ``E >= INTERVENTION_FIRST_EXAM_YEAR`` (2016). The true ATT on
    the share scale is ``ATT[E]`` (0.04 for 2016, 2017, 2018; 2019 is not
    observable before ``extract_end``). In expectation the untreated share of the
-   estate and the share of the comparison areas differ by the constant
-   ``COMPARISON_GAP`` in every exam year (parallel trends hold exactly on the
-   share scale).
+   estate and the share of comparison area ``a`` differ by the constant
+   ``COMPARISON_GAPS[a]`` in every exam year (``COMPARISON_GAP`` = 0.02 for
+   ``tingbjerg``, ``gellerup``, ``vollsmose``; -0.02 ... 0.06 over all 25), so
+   parallel trends hold exactly on the share scale for every comparison area and
+   every set of them (with area fixed effects). :func:`enrolment_share` gives
+   each share.
 
 3. **Selective moves.** A household's yearly out-move probability is
    ``1 - exp(-lambda)``. In the estate ``lambda = MOVE_RATE_ESTATE`` times
@@ -59,12 +64,31 @@ Every child living in the country on 30 June of its exam year has an ``exams`` r
    come from the rest of Gladsaxe are the weaker ones (the lowest of resource
    score plus Gumbel noise), so in-movers are less often employed, educated and
    resource-strong than out-movers.
+
+4. **Youth convictions.** Indicator ``youth_convictions`` (definitions.md section
+   7): persons living in an area on 31 December of year ``Y`` and aged 15-29 on
+   that date (:data:`YOUTH_CONVICTION_AGES`); event: a conviction for one of
+   :data:`YOUTH_CONVICTION_OFFENCES` (``penal_code``, ``weapons``, ``drugs``)
+   with its decision date in ``Y``. In the estate and every comparison estate the
+   expected share of year ``Y`` is exactly ``youth_conviction_rate(group, Y)``
+   given who lives there (each resident's probability is the rate times a weight
+   of sex, age and resources over its mean in the area and year):
+   ``YOUTH_CONVICTION_ESTATE`` (0.065) in 2016 for the untreated estate, changing
+   by ``YOUTH_CONVICTION_TREND`` (-0.002) a year from 2005 on (earlier years keep
+   the 2005 value); the intervention lowers the estate's share by
+   ``-ATT_YOUTH_CONVICTIONS[Y]`` (0.02) from 2016 (area-level effect on the
+   residents of each year, no baseline assignment); a comparison estate's share
+   is the untreated estate's minus ``YOUTH_CONVICTION_GAPS[a]`` (0 for the first
+   three), every year (parallel trends hold exactly on the share scale). The
+   difference in differences of the area x year shares estimates
+   ``ATT_YOUTH_CONVICTIONS``. The rest of Gladsaxe and the country are not planted.
 """
 
 from __future__ import annotations
 
 import math
 
+from cohort.synth._world import AREAS, COMPARISON_AREAS
 from cohort.synth.calibration import (
     GLADSAXE_CHILD_SHARE_VP,
     TARGETS,
@@ -74,9 +98,12 @@ from cohort.synth.calibration import (
 
 __all__ = [
     "ATT",
+    "ATT_YOUTH_CONVICTIONS",
     "BETA_ESTATE",
     "BASELINE_OFFSET_YEARS",
+    "COMPARISON_AREAS",
     "COMPARISON_GAP",
+    "COMPARISON_GAPS",
     "ENROL_TREND",
     "EXPOSURE_AGE",
     "HR_ESTATE",
@@ -87,7 +114,13 @@ __all__ = [
     "IN_MOVER_RESOURCE_ESTATE",
     "MOVE_RATE_ESTATE",
     "RESOURCE_GLADSAXE",
+    "YOUTH_CONVICTION_AGES",
+    "YOUTH_CONVICTION_ESTATE",
+    "YOUTH_CONVICTION_GAPS",
+    "YOUTH_CONVICTION_OFFENCES",
+    "YOUTH_CONVICTION_TREND",
     "enrolment_share",
+    "youth_conviction_rate",
 ]
 
 #: The intervention (the social master plan) starts on this date.
@@ -100,8 +133,17 @@ BASELINE_OFFSET_YEARS = 3
 EXPOSURE_AGE = 15
 #: True ATT of the intervention on ``youth_education_15m`` (share scale) by exam year.
 ATT: dict[int, float] = {2016: 0.04, 2017: 0.04, 2018: 0.04, 2019: 0.04}
-#: Untreated estate share minus comparison-area share, every exam year.
+#: Untreated estate share minus comparison-area share, every exam year, for the
+#: comparison estates of strain 0 (``tingbjerg``, ``gellerup``, ``vollsmose``,
+#: ``holtbjerg``).
 COMPARISON_GAP = 0.02
+#: Enrolment gap per unit of strain (a strained estate enrols fewer).
+_GAP_PER_STRAIN = 0.04
+#: Untreated estate share minus the share of each comparison estate, every exam
+#: year: ``COMPARISON_GAP + 0.04 * strain`` (-0.02 ... 0.06; mean 0.02).
+COMPARISON_GAPS: dict[str, float] = {
+    name: COMPARISON_GAP + _GAP_PER_STRAIN * strain for name, _, _, strain in AREAS[1:]
+}
 #: Yearly change of the rest of Gladsaxe's 15-month share (share points per year).
 ENROL_TREND = 0.004
 
@@ -127,7 +169,9 @@ def enrolment_share(group: str, exam_year: int) -> float:
 
     ``group`` is ``"rest"`` (rest of Gladsaxe), ``"estate_untreated"`` (the estate
     without the intervention), ``"estate"`` (as generated, treated from 2016),
-    ``"comparison"`` (the comparison areas) or ``"national"`` (everyone else).
+    ``"comparison"`` (a comparison estate of strain 0: ``tingbjerg``,
+    ``gellerup``, ``vollsmose``), the name of a comparison estate (one of
+    :data:`COMPARISON_AREAS`) or ``"national"`` (everyone else).
     """
     rest = min(0.985, max(0.5, _REST_2017 + ENROL_TREND * (exam_year - 2017)))
     if group == "rest":
@@ -139,6 +183,8 @@ def enrolment_share(group: str, exam_year: int) -> float:
         return untreated
     if group == "comparison":
         return untreated - COMPARISON_GAP
+    if group in COMPARISON_GAPS:
+        return untreated - COMPARISON_GAPS[group]
     if group == "estate":
         return untreated + ATT.get(exam_year, 0.0)
     msg = f"unknown group {group!r}"
@@ -150,3 +196,43 @@ HR_ESTATE_TREATED: dict[int, float] = {
     y: math.exp(cloglog(enrolment_share("estate", y)) - cloglog(enrolment_share("rest", y)))
     for y in ATT
 }
+
+
+#: Effect 4: youth convictions. Population: lives in the area on 31 December of
+#: year Y and is aged 15-29 on that date; event: a conviction for one of these
+#: offences with a decision date in Y (definitions.md section 7, ``youth_convictions``).
+YOUTH_CONVICTION_AGES = (15, 29)
+YOUTH_CONVICTION_OFFENCES = ("penal_code", "weapons", "drugs")
+#: The estate's untreated youth-conviction share in 2016.
+YOUTH_CONVICTION_ESTATE = 0.065
+#: Yearly change of every area's youth-conviction share from 2005 on (earlier
+#: years keep the 2005 value).
+YOUTH_CONVICTION_TREND = -0.002
+#: True effect of the intervention on the estate's youth-conviction share (share
+#: scale) by calendar year: the share falls by 2 points from 2016 on.
+ATT_YOUTH_CONVICTIONS: dict[int, float] = {2016: -0.02, 2017: -0.02, 2018: -0.02, 2019: -0.02}
+#: Untreated estate share minus the share of each comparison estate, every year:
+#: ``-0.025 * strain`` (strained estates have more convictions; 0 for the first three).
+YOUTH_CONVICTION_GAPS: dict[str, float] = {
+    name: -0.025 * strain for name, _, _, strain in AREAS[1:]
+}
+
+
+def youth_conviction_rate(group: str, year: int) -> float:
+    """Expected ``youth_convictions`` share of an area in calendar ``year``.
+
+    ``group`` is ``"estate_untreated"``, ``"estate"`` (as generated: treated from
+    2016) or the name of a comparison estate (one of :data:`COMPARISON_AREAS`).
+    The share is exact in expectation given who lives there (the probabilities are
+    normalised within each area and year). The rest of Gladsaxe and the country
+    are not planted (their convictions follow the general model).
+    """
+    untreated = YOUTH_CONVICTION_ESTATE + YOUTH_CONVICTION_TREND * (max(year, 2005) - 2016)
+    if group == "estate_untreated":
+        return untreated
+    if group == "estate":
+        return untreated + ATT_YOUTH_CONVICTIONS.get(year, 0.0)
+    if group in YOUTH_CONVICTION_GAPS:
+        return untreated - YOUTH_CONVICTION_GAPS[group]
+    msg = f"unknown group {group!r}"
+    raise ValueError(msg)

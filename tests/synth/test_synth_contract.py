@@ -13,7 +13,7 @@ import pytest
 import cohort
 from cohort.exceptions import ParameterError
 from cohort.extract.schema import TABLES
-from cohort.synth import synthesise
+from cohort.synth import AREA_MUNICIPALITIES, COMPARISON_AREAS, synthesise
 from cohort.synth._tables import schema
 from cohort.synth._world import municipalities
 
@@ -116,13 +116,17 @@ def test_education_outcome_matches_end(tables):
     assert {"youth_general", "youth_vocational", "bachelor", "primary"} <= set(e["level"])
 
 
-def test_addresses_hold_gladsaxe_the_estate_and_three_comparison_areas(tables):
+def test_addresses_hold_gladsaxe_the_estate_and_the_comparison_estates(tables):
     a = tables["addresses"]
     codes, _ = municipalities()
     assert set(a["municipality"]) <= set(codes.tolist())
     areas = a.dropna(subset=["area"]).groupby("area")["municipality"].unique()
     assert areas["vaerebro_park"].tolist() == [159]
     assert {"tingbjerg", "gellerup", "vollsmose"} <= set(areas.index)
+    assert set(areas.index) == {"vaerebro_park", *COMPARISON_AREAS}
+    for name, munis in areas.items():
+        assert munis.tolist() == [AREA_MUNICIPALITIES[name]], name
+    assert set(a["district"].dropna()) == {"bagsvaerd"}
 
 
 def test_migrations_match_gaps_in_residence(tables):
