@@ -11,6 +11,7 @@ from cohort.cohorts.lexis import area_states, lexis_split, parent_employment_sta
 from cohort.cohorts.result import Cohort
 from cohort.cohorts.spec import (
     COVARIATES,
+    DEFAULT_OUTCOMES,
     EXIT_REASONS,
     OUTCOMES,
     CensoringSpec,
@@ -22,6 +23,7 @@ from cohort.cohorts.spec import (
 
 __all__ = [
     "COVARIATES",
+    "DEFAULT_OUTCOMES",
     "EXIT_REASONS",
     "OUTCOMES",
     "CensoringSpec",

@@ -41,6 +41,8 @@ def _check_tables(extract: Extract, spec: CohortSpec) -> None:
         extract.require("education", purpose="the education outcomes of a cohort")
     if "employment" in names:
         extract.require("labour", purpose="the outcome 'employment' of a cohort")
+    if "first_conviction" in names:
+        extract.require("convictions", purpose="the outcome 'first_conviction' of a cohort")
     for cov in spec.covariates:
         if cov in _TABLE_OF:
             extract.require(_TABLE_OF[cov], purpose=f"the covariate {cov!r} of a cohort")
@@ -81,8 +83,9 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
     ----------
     extract
         The register extract (needs ``education`` for the education outcomes,
-        ``labour`` for employment and the parents' employment, ``income`` for
-        household income; ``exams`` is used when present).
+        ``labour`` for employment and the parents' employment, ``convictions``
+        for first_conviction, ``income`` for household income; ``exams`` is used
+        when present).
     spec
         The cohort spec; the defaults of definitions.md §3 when not given.
 
@@ -114,6 +117,7 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
     ex, oc = spec.exposure, spec.outcomes
     target = Unit("area", spec.target_area)
     y0, y1 = spec.birth_years
+    conviction = "first_conviction" in oc.names
     c, rc, r, x, s, st = (fresh_name(p) for p in ("_cc", "_crc", "_cr", "_cx", "_cs", "_cst"))
     try:
         con.execute(
@@ -139,15 +143,27 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
             f"{birthday_sql('c.birth_date', sql_int(ex.reference_age))} AS reference_date, "
             "e.exam_year, "
             f"{origin} AS origin_date, "
-            f"{birthday_sql('c.birth_date', sql_int(oc.employment_age))} AS employment_origin_date "
+            f"{birthday_sql('c.birth_date', sql_int(oc.employment_age))} "
+            "AS employment_origin_date, "
+            f"{birthday_sql('c.birth_date', sql_int(oc.conviction_age))} "
+            "AS first_conviction_origin_date "
             f"FROM {c} c "
             f"LEFT JOIN ({resident_at_age_sql(extract, target, ex.age, c, r)}) ra USING (pid) "
             f"LEFT JOIN ({years_in_area_sql(extract, target, ex.from_age, ex.to_age, c, r)}) "
             f"yi USING (pid) LEFT JOIN {exam} e USING (pid)")
         # the group on the reference date, and the stays covering the origins
         con.execute(f"CREATE TEMP TABLE {st} AS {stays_sql(extract, spells=rc)}")
+        if conviction:
+            sc_cols = ("sc.stay_start IS NOT NULL AS in_country_at_conviction_origin, "
+                       "sc.stay_end AS conviction_stay_end, ")
+            sc_join = (f"LEFT JOIN {st} sc ON sc.pid = x.pid "
+                       "AND sc.stay_start <= x.first_conviction_origin_date "
+                       "AND x.first_conviction_origin_date < "
+                       f"{effective_end_sql('sc.stay_end', ee)} ")
+        else:
+            sc_cols = sc_join = ""
         con.execute(
-            f"CREATE TEMP TABLE {s} AS SELECT x.*, "
+            f"CREATE TEMP TABLE {s} AS SELECT x.*, {sc_cols}"
             f"CASE WHEN x.reference_date > {sql_date(ee)} THEN NULL "
             f"WHEN {exposed} THEN 'exposed' "
             f"WHEN COALESCE({comp}, false) AND NOT {exposed} THEN 'comparison' END AS grp, "
@@ -161,7 +177,7 @@ def build_cohort(extract: Extract, spec: CohortSpec | None = None) -> Cohort:
             f"{effective_end_sql('so.stay_end', ee)} "
             f"LEFT JOIN {st} s18 ON s18.pid = x.pid "
             "AND s18.stay_start <= x.employment_origin_date AND x.employment_origin_date < "
-            f"{effective_end_sql('s18.stay_end', ee)}")
+            f"{effective_end_sql('s18.stay_end', ee)} {sc_join}")
         exclusions = _flow(extract, s, spec)
         data = _outcomes(extract, s, spec)
     finally:
@@ -235,22 +251,35 @@ def _outcomes(extract: Extract, s: str, spec: CohortSpec) -> pd.DataFrame:
             f"FROM {s} x JOIN labour l ON l.pid = x.pid AND l.status IN ({st}) "
             f"AND {nov30} >= x.employment_origin_date "
             "GROUP BY x.pid) em USING (pid)")
-    cens, reason = _censoring_sql("x.origin_date", "x.origin_stay_end", "x.death_date", ee,
-                                  cs.max_follow_up_years)
-    cens18, reason18 = _censoring_sql("x.employment_origin_date", "x.employment_stay_end",
-                                      "x.death_date", ee, cs.max_follow_up_years)
-    emp_at_risk = _at_risk(ee, "x.employment_origin_date", "x.in_country_at_employment_origin")
+    if "first_conviction" in names:
+        joins.append(
+            "LEFT JOIN (SELECT x.pid, min(cv.decision_date) AS first_conviction "
+            f"FROM {s} x JOIN convictions cv ON cv.pid = x.pid "
+            f"AND cv.offence IN ({sql_list(oc.conviction_offences)}) "
+            "AND cv.decision_date >= x.first_conviction_origin_date "
+            "GROUP BY x.pid) fc USING (pid)")
+    # per outcome: the event date, the origin, and (for the outcomes with an origin
+    # of their own) the stay covering that origin
+    follow = {
+        "youth_education_start": ("ev.youth_education_start", "x.origin_date", None),
+        "youth_education_completion": ("ev.youth_education_completion", "x.origin_date", None),
+        "employment": ("em.employment", "x.employment_origin_date", "employment"),
+        "first_conviction": ("fc.first_conviction", "x.first_conviction_origin_date",
+                             "conviction"),
+    }
     for o in names:
-        src = "em.employment" if o == "employment" else f"ev.{o}"
-        org, cen, rea = (("x.employment_origin_date", cens18, reason18) if o == "employment"
-                         else ("x.origin_date", cens, reason))
+        src, org, own = follow[o]
+        stay_end = f"x.{own}_stay_end" if own else "x.origin_stay_end"
+        cen, rea = _censoring_sql(org, stay_end, "x.death_date", ee, cs.max_follow_up_years)
         seen = f"({src} IS NOT NULL AND {src} <= {cen})"
         t = f"{days_between_sql(org, f'CASE WHEN {seen} THEN {src} ELSE {cen} END')}"
         e = f"CAST({seen} AS INTEGER)"
         r = f"CASE WHEN {seen} THEN 'event' ELSE {rea} END"
-        if o == "employment":
-            t, e, r = (f"CASE WHEN {emp_at_risk} THEN {v} END" for v in (t, e, r))
-            cols.append("x.employment_origin_date")
+        if own:
+            # not at risk on its own origin (abroad, dead, after extract_end): missing
+            at_risk = _at_risk(ee, org, f"x.in_country_at_{own}_origin")
+            t, e, r = (f"CASE WHEN {at_risk} THEN {v} END" for v in (t, e, r))
+            cols.append(f"{org} AS {o}_origin_date")
         cols += [f"{t} AS {o}_time", f"{e} AS {o}_event", f"{r} AS {o}_exit"]
     covs = [v for v in spec.covariates if v in PARENT_ATTRIBUTES]
     if covs:

@@ -23,7 +23,7 @@ from cohort.engine._keys import pids_view
 from cohort.engine.exposure import as_unit
 from cohort.engine.family import EMPLOYED_STATUSES
 from cohort.engine.residence import residence_sql
-from cohort.engine.units import Unit
+from cohort.engine.units import Unit, check_unit_columns
 from cohort.exceptions import ParameterError
 from cohort.extract import Extract
 
@@ -101,7 +101,8 @@ def lexis_split(
         The birth date column (needed for ``age_breaks``).
     origin
         The column with the time origin's date; default ``employment_origin_date``
-        for ``employment`` and ``origin_date`` otherwise.
+        for ``employment``, ``first_conviction_origin_date`` for
+        ``first_conviction`` and ``origin_date`` otherwise.
     age_breaks
         Ages in whole years; cut at the birthdays. Column ``age_band``.
     period_breaks
@@ -126,7 +127,9 @@ def lexis_split(
 
     """
     tcol, ecol = f"{outcome}_time", f"{outcome}_event"
-    origin = origin or ("employment_origin_date" if outcome == "employment" else "origin_date")
+    own = {"employment": "employment_origin_date",
+           "first_conviction": "first_conviction_origin_date"}
+    origin = origin or own.get(outcome, "origin_date")
     need = [id, origin, tcol, ecol] + ([birth] if age_breaks is not None else [])
     missing = [c for c in need if c not in data.columns]
     if missing:
@@ -227,6 +230,9 @@ def area_states(extract: Extract, data: pd.DataFrame, *, area: str | Unit,
                 id: str = "pid", column: str = "in_area") -> pd.DataFrame:  # noqa: A002
     """When each person starts and stops living in ``area``, for :func:`lexis_split`.
 
+    ``area`` is an area name or a unit (``"area:<name>"``, ``"district:<name>"``,
+    ``"municipality:<code>"``).
+
     Returns
     -------
     pandas.DataFrame
@@ -235,6 +241,7 @@ def area_states(extract: Extract, data: pd.DataFrame, *, area: str | Unit,
 
     """
     unit = as_unit(area)
+    check_unit_columns(extract, unit)
     spells = residence_sql(extract, pids_view(extract.con, data[id]))
     # a spell's start sets the state; its end sets "not there" unless another
     # spell starts that day

@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from cohort._params import check_int_range, check_literal, check_literals
 from cohort.exceptions import ParameterError, StudyFileError
-from cohort.extract.schema import LABOUR_STATUSES
+from cohort.extract.schema import LABOUR_STATUSES, OFFENCES
 
 __all__ = [
     "COVARIATES",
+    "DEFAULT_OUTCOMES",
     "EXIT_REASONS",
     "OUTCOMES",
     "CensoringSpec",
@@ -29,8 +30,13 @@ __all__ = [
     "OutcomeSpec",
 ]
 
-#: The outcomes of definitions §3.
-OUTCOMES = ("youth_education_start", "youth_education_completion", "employment")
+#: The outcomes a cohort can follow: those of definitions §3 and the time to the
+#: first conviction (the strategy's goal 4, §7).
+OUTCOMES = ("youth_education_start", "youth_education_completion", "employment",
+            "first_conviction")
+#: The outcomes a spec follows when it names none: those of definitions §3
+#: (``first_conviction`` needs the optional table ``convictions``; name it to get it).
+DEFAULT_OUTCOMES = ("youth_education_start", "youth_education_completion", "employment")
 #: Baseline covariates a cohort can carry.
 COVARIATES = ("sex", "origin", "birth_year", "mother_education", "parent_employed",
               "household_income")
@@ -134,14 +140,20 @@ class OutcomeSpec:
     child turns ``no_exams_age`` (16) without an exams row. ``employment`` starts
     at the ``employment_age``-th birthday (18); its event is the first labour
     year with a status in ``employment_statuses``, dated 30 November.
+    ``first_conviction`` starts at the ``conviction_age``-th birthday (15, the age
+    of criminal responsibility in Denmark); its event is the first
+    ``decision_date`` of a conviction for one of ``conviction_offences`` on or
+    after that birthday.
     """
 
-    names: tuple[str, ...] = OUTCOMES
+    names: tuple[str, ...] = DEFAULT_OUTCOMES
     origin_month: int = 6
     origin_day: int = 30
     no_exams_age: int = 16
     employment_age: int = 18
     employment_statuses: tuple[str, ...] = ("employed", "self_employed")
+    conviction_age: int = 15
+    conviction_offences: tuple[str, ...] = ("penal_code", "weapons", "drugs")
 
     def __post_init__(self) -> None:
         names = check_literals("outcomes.names", _as_tuple("outcomes.names", self.names),
@@ -164,6 +176,15 @@ class OutcomeSpec:
             msg = "outcomes.employment_statuses must name at least one labour status"
             raise ParameterError(msg)
         _set(self, "employment_statuses", st)
+        check_int_range("outcomes.conviction_age", self.conviction_age, low=10, high=40)
+        off = check_literals("outcomes.conviction_offences",
+                             _as_tuple("outcomes.conviction_offences", self.conviction_offences),
+                             OFFENCES)
+        if not off or len(set(off)) != len(off):
+            msg = ("outcomes.conviction_offences must name distinct offences, at least one; "
+                   f"got {list(off)}")
+            raise ParameterError(msg)
+        _set(self, "conviction_offences", off)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ The primitives every analysis uses, each on many persons and dates at once
   :func:`years_between` (a DataFrame);
 - states: :func:`highest_level`, :func:`on_public_support`,
   :func:`labour_status`, :func:`income`, :func:`enrolled_youth`;
-- families: :func:`parents`, :func:`siblings`, :func:`parent_attributes`.
+- families: :func:`parents`, :func:`siblings`, :func:`parent_attributes`;
+- units: :func:`parse_unit` (``area:``, ``district:``, ``municipality:``),
+  :func:`check_unit_columns`.
 """
 
 from cohort.engine.exposure import as_unit, resident_at_age, years_between, years_in_area
@@ -22,12 +24,14 @@ from cohort.engine.status import (
     labour_status,
     on_public_support,
 )
-from cohort.engine.units import Unit, parse_unit
+from cohort.engine.units import UNIT_KINDS, Unit, check_unit_columns, parse_unit
 
 __all__ = [
+    "UNIT_KINDS",
     "Unit",
     "address_on",
     "as_unit",
+    "check_unit_columns",
     "enrolled_youth",
     "highest_level",
     "in_country",

@@ -18,7 +18,7 @@ from cohort._sql import sql_date, sql_float, sql_int
 from cohort.engine._keys import keys_view, persons_sql
 from cohort.engine._sql import birthday_sql, overlap_days_sql
 from cohort.engine.residence import residence_sql
-from cohort.engine.units import Unit, parse_unit
+from cohort.engine.units import Unit, check_unit_columns, parse_unit
 from cohort.exceptions import ParameterError
 from cohort.extract import Extract
 
@@ -38,12 +38,14 @@ DAYS_PER_YEAR = 365.25
 def as_unit(area: str | Unit) -> Unit:
     """An area name or a unit as a :class:`Unit`.
 
-    ``"vaerebro_park"``, ``"area:..."``, ``"municipality:159"`` or a :class:`Unit`.
+    ``"vaerebro_park"``, ``"area:..."``, ``"district:..."``, ``"municipality:159"``
+    or a :class:`Unit`.
     """
     if isinstance(area, Unit):
         return area
     if not isinstance(area, str) or not area:
-        msg = f"area must be an area name or 'area:<name>' / 'municipality:<code>'; got {area!r}"
+        msg = ("area must be an area name or 'area:<name>' / 'district:<name>' / "
+               f"'municipality:<code>'; got {area!r}")
         raise ParameterError(msg)
     if ":" in area:
         return parse_unit(area)
@@ -120,7 +122,7 @@ def years_in_area(extract: Extract, *, area: str | Unit, from_age: int, to_age: 
         The register extract.
     area
         An area name (``"vaerebro_park"``), or ``"area:<name>"`` /
-        ``"municipality:<code>"``.
+        ``"district:<name>"`` / ``"municipality:<code>"``.
     from_age, to_age
         The window, in completed years of age.
     pids
@@ -140,8 +142,10 @@ def years_in_area(extract: Extract, *, area: str | Unit, from_age: int, to_age: 
 
     """
     _check_ages(from_age, to_age)
+    unit = as_unit(area)
+    check_unit_columns(extract, unit)
     persons = persons_sql(extract.con, pids)
-    sql = years_in_area_sql(extract, as_unit(area), from_age, to_age, persons)
+    sql = years_in_area_sql(extract, unit, from_age, to_age, persons)
     df = extract.con.sql(f"SELECT * FROM ({sql}) ORDER BY pid").df()
     return pd.Series(df["years_in_area"].to_numpy(dtype=float), index=pd.Index(
         df["pid"].astype(object), name="pid"), name="years_in_area")
@@ -159,7 +163,9 @@ def resident_at_age(extract: Extract, *, area: str | Unit, age: int,
 
     """
     check_int_range("age", age, low=0, high=120)
-    sql = resident_at_age_sql(extract, as_unit(area), age, persons_sql(extract.con, pids))
+    unit = as_unit(area)
+    check_unit_columns(extract, unit)
+    sql = resident_at_age_sql(extract, unit, age, persons_sql(extract.con, pids))
     df = extract.con.sql(f"SELECT * FROM ({sql}) ORDER BY pid").df()
     return pd.Series(df["resident_at_age"].astype("boolean").to_numpy(), index=pd.Index(
         df["pid"].astype(object), name="pid"), name="resident_at_age", dtype="boolean")
@@ -177,7 +183,8 @@ def years_between(extract: Extract, *, area: str | Unit, keys: Any) -> pd.DataFr
     extract
         The register extract.
     area
-        An area name, or ``"area:<name>"`` / ``"municipality:<code>"``.
+        An area name, or ``"area:<name>"`` / ``"district:<name>"`` /
+        ``"municipality:<code>"``.
     keys
         A DataFrame (or DuckDB relation) with columns ``pid, start, end``
         (dates); ``end`` must not be before ``start``.
@@ -195,6 +202,7 @@ def years_between(extract: Extract, *, area: str | Unit, keys: Any) -> pd.DataFr
 
     """
     unit = as_unit(area)
+    check_unit_columns(extract, unit)
     con = extract.con
     k = keys_view(con, keys, ("pid", "start", "end"), "keys")
     bad = con.sql(f'SELECT count(*) FROM {k} WHERE "end" < "start" '

@@ -19,7 +19,7 @@ import pandas as pd
 
 from cohort.engine._keys import Keys, dates_view, keys_view
 from cohort.engine._sql import effective_end_sql
-from cohort.engine.units import Unit, parse_unit
+from cohort.engine.units import Unit, check_unit_columns, parse_unit
 from cohort.extract import Extract
 
 __all__ = [
@@ -45,7 +45,7 @@ def residence_sql(extract: Extract, persons: str | None = None,
 
     Columns: ``pid, address_id, moved_in, moved_out`` (the contract's value,
     NULL when open), ``end_`` (the exclusive end, an open spell running through
-    ``extract_end``), ``municipality, area``.
+    ``extract_end``), ``municipality, area, district``.
 
     Parameters
     ----------
@@ -68,7 +68,7 @@ def residence_sql(extract: Extract, persons: str | None = None,
            else f"(SELECT * FROM addresses a WHERE {addresses_where})")
     return (
         "SELECT r.pid, r.address_id, r.moved_in, r.moved_out, "
-        f"{end} AS end_, a.municipality, a.area "
+        f"{end} AS end_, a.municipality, a.area, a.district "
         f"FROM {_residence_of(persons, spells)} r JOIN {adr} a USING (address_id)"
     )
 
@@ -93,21 +93,22 @@ def address_on(extract: Extract, at: Keys | Any) -> duckdb.DuckDBPyRelation:
     Returns
     -------
     duckdb.DuckDBPyRelation
-        Columns ``pid, date, address_id, municipality, area``.
+        Columns ``pid, date, address_id, municipality, area, district`` (``district``
+        NULL where the extract has no ``addresses.district``).
 
     """
     con = extract.con
     if _is_keys(at):
         k = keys_view(con, at, ("pid", "date"), "at")
         sql = (
-            "SELECT k.pid, k.date, r.address_id, r.municipality, r.area "
+            "SELECT k.pid, k.date, r.address_id, r.municipality, r.area, r.district "
             f"FROM {k} k LEFT JOIN ({residence_sql(extract, k)}) r "
             "ON r.pid = k.pid AND r.moved_in <= k.date AND k.date < r.end_"
         )
     else:
         d = dates_view(con, at, "at")
         sql = (
-            "SELECT r.pid, d.date, r.address_id, r.municipality, r.area "
+            "SELECT r.pid, d.date, r.address_id, r.municipality, r.area, r.district "
             f"FROM {d} d JOIN ({residence_sql(extract)}) r "
             "ON r.moved_in <= d.date AND d.date < r.end_"
         )
@@ -122,7 +123,9 @@ def residents(extract: Extract, unit: str | Unit, on: Any) -> duckdb.DuckDBPyRel
     extract
         The register extract.
     unit
-        ``"area:<name>"`` or ``"municipality:<code>"`` (or a :class:`Unit`).
+        ``"area:<name>"``, ``"district:<name>"`` or ``"municipality:<code>"``
+        (or a :class:`Unit`). A district needs ``addresses.district``
+        (:class:`~cohort.exceptions.MissingTableError` when the extract has none).
     on
         A date, an ISO date string or a list of them, e.g. the 1 January of each
         year of a study.
@@ -134,6 +137,7 @@ def residents(extract: Extract, unit: str | Unit, on: Any) -> duckdb.DuckDBPyRel
 
     """
     u = parse_unit(unit)
+    check_unit_columns(extract, u)
     con = extract.con
     d = dates_view(con, on, "on")
     sql = (
@@ -151,7 +155,9 @@ def lives_in(extract: Extract, unit: str | Unit, keys: Keys) -> duckdb.DuckDBPyR
     extract
         The register extract.
     unit
-        ``"area:<name>"`` or ``"municipality:<code>"`` (or a :class:`Unit`).
+        ``"area:<name>"``, ``"district:<name>"`` or ``"municipality:<code>"``
+        (or a :class:`Unit`). A district needs ``addresses.district``
+        (:class:`~cohort.exceptions.MissingTableError` when the extract has none).
     keys
         A DataFrame or relation with columns ``pid, date``.
 
@@ -162,6 +168,7 @@ def lives_in(extract: Extract, unit: str | Unit, keys: Keys) -> duckdb.DuckDBPyR
 
     """
     u = parse_unit(unit)
+    check_unit_columns(extract, u)
     con = extract.con
     k = keys_view(con, keys, ("pid", "date"), "keys")
     sql = (

@@ -191,6 +191,7 @@ TABLES: dict[str, Table] = {
                 Column("address_id", "string", required=True, identifier=True),
                 Column("municipality", "int", required=True, low=0),
                 Column("area", "string"),
+                Column("district", "string"),
             ),
             required=True,
             key=("address_id",),

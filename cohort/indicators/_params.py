@@ -85,10 +85,12 @@ def _check_number(name: str, value: object, *, low: float = 0.0) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class IndicatorParams:
-    """The six indicators of social balance (definitions §1), every number a field.
+    """The indicators of social balance, every number a field.
 
-    Dates are ``(month, day)`` of the indicator's year ``Y``; age ranges are
-    inclusive, in completed years on the population date.
+    The strategy's six (definitions §1) and the two of its goals (§7:
+    ``not_in_education_or_work``, ``youth_convictions``). Dates are
+    ``(month, day)`` of the indicator's year ``Y``; age ranges are inclusive,
+    in completed years on the population date.
 
     Examples
     --------
@@ -119,14 +121,32 @@ class IndicatorParams:
     #: Population date of ``placements`` (31 December Y) and its age range.
     placement_on: MonthDay = (12, 31)
     placement_ages: tuple[int, int] = (0, 22)
+    #: ``not_in_education_or_work``: residents on 30 November Y (the date of the
+    #: labour register's status for year Y) aged 16-29, with a ``labour`` row for Y;
+    #: counted when the status is none of ``in_work_or_education`` and no education
+    #: spell of ``enrolled_levels`` (any outcome) covers the date.
+    labour_on: MonthDay = (11, 30)
+    labour_ages: tuple[int, int] = (16, 29)
+    in_work_or_education: tuple[str, ...] = ("employed", "self_employed", "student")
+    enrolled_levels: tuple[str, ...] = EDUCATION_LEVELS
+    #: ``youth_convictions``: residents on 31 December Y aged 15-29; counted with a
+    #: conviction for one of ``conviction_offences`` decided in calendar year Y.
+    conviction_on: MonthDay = (12, 31)
+    conviction_ages: tuple[int, int] = (15, 29)
+    conviction_offences: tuple[str, ...] = ("penal_code", "weapons", "drugs")
 
     def __post_init__(self) -> None:
-        for f in ("support_on", "school_on", "education_on", "placement_on"):
+        for f in ("support_on", "school_on", "education_on", "placement_on", "labour_on",
+                  "conviction_on"):
             _check_month_day(f, getattr(self, f))
-        for f in ("youth_ages", "adult_ages", "placement_ages"):
+        for f in ("youth_ages", "adult_ages", "placement_ages", "labour_ages",
+                  "conviction_ages"):
             _check_ages(f, getattr(self, f))
         _check_codes("support_benefits", self.support_benefits, BENEFITS)
         _check_codes("youth_levels", self.youth_levels, EDUCATION_LEVELS)
+        _check_codes("in_work_or_education", self.in_work_or_education, LABOUR_STATUSES)
+        _check_codes("enrolled_levels", self.enrolled_levels, EDUCATION_LEVELS)
+        _check_codes("conviction_offences", self.conviction_offences, OFFENCES)
         for f in ("absence_days", "education_years_after"):
             _check_number(f, getattr(self, f))
             if not isinstance(getattr(self, f), int):

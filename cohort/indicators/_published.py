@@ -22,6 +22,11 @@ def indicator_label(key: str, params: IndicatorParams | None = None) -> str:
     lo, hi = p.youth_ages
     alo, ahi = p.adult_ages
     plo, phi = p.placement_ages
+    nlo, nhi = p.labour_ages
+    clo, chi = p.conviction_ages
+    month = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")[p.labour_on[0] - 1]
+    labour_day = f"{p.labour_on[1]} {month}"
     months = 12 * p.education_years_after + p.education_on[0] - p.school_on[0]
     grade = f"{p.grade_average:g}"
     labels = {
@@ -31,6 +36,9 @@ def indicator_label(key: str, params: IndicatorParams | None = None) -> str:
         "school_absence": f"Pupils with {p.absence_days}+ days' unauthorised absence",
         "exam_grades": f"9th-grade average of {grade}+ in Danish and maths",
         "placements": f"Aged {plo}-{phi} placed outside the home",
+        "not_in_education_or_work": (f"Aged {nlo}-{nhi} neither in education nor in work "
+                                     f"({labour_day})"),
+        "youth_convictions": f"Aged {clo}-{chi} convicted during the year",
     }
     return labels[key]
 
@@ -39,6 +47,8 @@ def period_axis(key: str) -> str:
     """The x-axis label of an indicator's year Y."""
     if key in ("youth_public_support", "adult_public_support"):
         return "Year (status on 1 January)"
-    if key == "placements":
+    if key in ("placements", "youth_convictions"):
         return "Calendar year"
+    if key == "not_in_education_or_work":
+        return "Year (status at the end of November)"
     return "School year ending in"

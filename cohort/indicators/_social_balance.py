@@ -1,4 +1,8 @@
-"""The strategy's six indicators of social balance (definitions §1), in DuckDB."""
+"""The indicators of social balance in DuckDB.
+
+The strategy's six (definitions §1) and the two that measure its goals beyond
+them (§7: ``not_in_education_or_work``, ``youth_convictions``), one row format.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import pandas as pd
 from cohort._params import check_literals
 from cohort._sql import sql_date, sql_float, sql_int, sql_list, sql_str
 from cohort.engine._sql import covers_sql, public_support_benefits_sql
-from cohort.engine.units import Unit, parse_unit
+from cohort.engine.units import Unit, check_unit_columns, parse_unit
 from cohort.exceptions import ParameterError
 from cohort.extract.schema import PUBLIC_SUPPORT_BENEFITS
 from cohort.indicators._params import IndicatorParams, day_in_year
@@ -23,7 +27,9 @@ if TYPE_CHECKING:
     from cohort.extract import Extract
 
 __all__ = [
+    "ALL_INDICATORS",
     "COLUMNS",
+    "GOAL_INDICATORS",
     "INDICATORS",
     "SERIES_COLUMNS",
     "social_balance",
@@ -115,6 +121,31 @@ def _placements(year: int, p: IndicatorParams, where: str) -> str:
     )
 
 
+def _not_in_education_or_work(year: int, p: IndicatorParams, where: str) -> str:
+    d = sql_date(day_in_year(year, p.labour_on, name="labour_on"))
+    pop = residents_sql(d, where=where, ages=p.labour_ages)
+    cover = covers_sql("e.start_date", "e.end_date", d)
+    # The population needs a labour row for Y (one per pid and year); the inner
+    # join drops residents without one.
+    return (
+        f"SELECT pop.pid, l.status NOT IN ({sql_list(p.in_work_or_education)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM education e WHERE e.pid = pop.pid "
+        f"AND e.level IN ({sql_list(p.enrolled_levels)}) AND {cover}) AS num "
+        f"FROM ({pop}) pop JOIN labour l ON l.pid = pop.pid AND l.year = {sql_int(int(year))}"
+    )
+
+
+def _youth_convictions(year: int, p: IndicatorParams, where: str) -> str:
+    d = sql_date(day_in_year(year, p.conviction_on, name="conviction_on"))
+    y0, y1 = sql_date(dt.date(year, 1, 1)), sql_date(dt.date(year + 1, 1, 1))
+    pop = residents_sql(d, where=where, ages=p.conviction_ages)
+    return (
+        f"SELECT pop.pid, EXISTS (SELECT 1 FROM convictions c WHERE c.pid = pop.pid "
+        f"AND c.offence IN ({sql_list(p.conviction_offences)}) "
+        f"AND c.decision_date >= {y0} AND c.decision_date < {y1}) AS num FROM ({pop}) pop"
+    )
+
+
 def _school_year(year: int, p: IndicatorParams) -> str:
     return f"{year - 1}/{year % 100:02d}"
 
@@ -140,6 +171,14 @@ def _placement_last(year: int, p: IndicatorParams) -> dt.date:
     return max(day_in_year(year, p.placement_on, name="placement_on"), dt.date(year, 12, 31))
 
 
+def _labour_last(year: int, p: IndicatorParams) -> dt.date:
+    return day_in_year(year, p.labour_on, name="labour_on")
+
+
+def _conviction_last(year: int, p: IndicatorParams) -> dt.date:
+    return max(day_in_year(year, p.conviction_on, name="conviction_on"), dt.date(year, 12, 31))
+
+
 _DEFS = (
     _Indicator("youth_public_support", ("benefits",), _on_support("youth_ages"),
                _support_period, _support_last),
@@ -152,15 +191,26 @@ _DEFS = (
     _Indicator("placements", ("placements",), _placements, lambda y, p: str(y),
                _placement_last),
 )
-_BY_KEY = {d.key: d for d in _DEFS}
-#: The six indicators' keys, in the order of the strategy's table.
-INDICATORS: tuple[str, ...] = tuple(_BY_KEY)
+_GOAL_DEFS = (
+    _Indicator("not_in_education_or_work", ("labour", "education"), _not_in_education_or_work,
+               lambda y, p: str(y), _labour_last),
+    _Indicator("youth_convictions", ("convictions",), _youth_convictions, lambda y, p: str(y),
+               _conviction_last),
+)
+_BY_KEY = {d.key: d for d in (*_DEFS, *_GOAL_DEFS)}
+#: The six indicators' keys, in the order of the strategy's table (the default).
+INDICATORS: tuple[str, ...] = tuple(d.key for d in _DEFS)
+#: The two indicators definitions §7 adds for the strategy's goals 2 and 4.
+GOAL_INDICATORS: tuple[str, ...] = tuple(d.key for d in _GOAL_DEFS)
+#: Every indicator :func:`social_balance` computes, in its output order.
+ALL_INDICATORS: tuple[str, ...] = (*INDICATORS, *GOAL_INDICATORS)
 
 
 def _units(units: str | Unit | Sequence[str | Unit]) -> list[Unit]:
     items = [units] if isinstance(units, str | Unit) else list(units)
     if not items:
-        msg = "units must name at least one unit, e.g. ['area:vaerebro_park', 'municipality:159']"
+        msg = ("units must name at least one unit, e.g. ['area:vaerebro_park', "
+               "'municipality:159']")
         raise ParameterError(msg)
     out: list[Unit] = []
     for u in items:
@@ -182,8 +232,8 @@ def _indicator_keys(indicators: Sequence[str] | None) -> tuple[str, ...]:
         return INDICATORS
     if isinstance(indicators, str):
         indicators = [indicators]
-    chosen = set(check_literals("indicators", indicators, INDICATORS))
-    return tuple(k for k in INDICATORS if k in chosen)
+    chosen = set(check_literals("indicators", indicators, ALL_INDICATORS))
+    return tuple(k for k in ALL_INDICATORS if k in chosen)
 
 
 def _one(ind: _Indicator, units: list[Unit], year: int, p: IndicatorParams) -> str:
@@ -214,25 +264,30 @@ def social_balance(
     extract
         A :class:`cohort.extract.Extract`.
     units
-        ``"area:<name>"`` and/or ``"municipality:<code>"``, e.g.
-        ``["area:vaerebro_park", "municipality:159"]``.
+        ``"area:<name>"``, ``"district:<name>"`` and/or ``"municipality:<code>"``,
+        e.g. ``["area:vaerebro_park", "district:bagsvaerd", "municipality:159"]``.
+        A district needs the extract's ``addresses.district``
+        (:class:`~cohort.exceptions.MissingTableError` otherwise).
     year
         The indicators' year Y: 1 January Y for the public-support indicators,
         the school year ending in Y (2017 = 2016/17) for the school indicators,
-        calendar year Y for placements.
+        calendar year Y for placements and youth convictions, the labour year Y
+        (status on 30 November) for ``not_in_education_or_work``.
     params
         The definitions' numbers (:class:`IndicatorParams`); the defaults of
-        definitions §1 when not given.
+        definitions §1 and §7 when not given.
     indicators
-        A subset of :data:`INDICATORS`; all six by default. An indicator whose
-        table the extract lacks raises :class:`~cohort.exceptions.MissingTableError`.
+        A subset of :data:`ALL_INDICATORS`; the strategy's six
+        (:data:`INDICATORS`) by default, ``list(ALL_INDICATORS)`` adds the two of
+        §7 (:data:`GOAL_INDICATORS`). An indicator whose table the extract lacks
+        raises :class:`~cohort.exceptions.MissingTableError`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per indicator and unit (indicators in the strategy's order,
-        units in the order given), columns ``unit, indicator, period, numerator,
-        denominator, share``. Raw counts: disclosure control
+        One row per indicator and unit (indicators in the order of
+        :data:`ALL_INDICATORS`, units in the order given), columns ``unit,
+        indicator, period, numerator, denominator, share``. Raw counts: disclosure control
         (:mod:`cohort.disclosure`) must be applied before they leave the
         library. ``share`` is ``numerator / denominator`` (a proportion, NaN
         when the denominator is 0).
@@ -249,6 +304,7 @@ def social_balance(
         raise ParameterError(msg)
     year = _year("year", year)
     us = _units(units)
+    check_unit_columns(extract, us)
     keys = _indicator_keys(indicators)
     for k in keys:
         extract.require(*_BY_KEY[k].tables, purpose=f"the indicator {k!r}")

@@ -9,9 +9,11 @@ import warnings
 from _worlds import EXTRACT_END, WHERE, address_on, birthday, tables, worlds
 from hypothesis import HealthCheck, given, settings
 
-from cohort.cohorts import CohortSpec, OutcomeSpec, build_cohort
+from cohort.cohorts import OUTCOMES, CohortSpec, OutcomeSpec, build_cohort
 
-SPEC = CohortSpec(birth_years=(1998, 2004), covariates=("sex",))
+SPEC = CohortSpec(birth_years=(1998, 2004), covariates=("sex",),
+                  outcomes=OutcomeSpec(names=OUTCOMES))
+OFFENCES = ("penal_code", "weapons", "drugs")
 YOUTH = ("youth_general", "youth_vocational")
 
 
@@ -91,17 +93,27 @@ def reference(world):
             row["employment"] = _follow(world, pid, death, o18, min(jobs, default=None))
         else:
             row["employment"] = None
+        o15 = birthday(birth, 15)
+        if (o15 <= EXTRACT_END and address_on(world, pid, o15) is not None
+                and (death is None or death > o15)):
+            convicted = [d for p, d, offence in world["convictions"]
+                         if p == pid and offence in OFFENCES and d >= o15]
+            row["first_conviction"] = _follow(world, pid, death, o15,
+                                              min(convicted, default=None))
+        else:
+            row["first_conviction"] = None
         out[pid] = row
     return out
 
 
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(world=worlds(education=True, labour=True, childhoods=True))
+@given(world=worlds(education=True, labour=True, childhoods=True, convictions=True))
 def test_outcome_times_match_the_reference(make_extract, world):
     rows = tables(world)
     rows.setdefault("education", [])
     rows.setdefault("labour", [])
+    rows.setdefault("convictions", [])
     ex = make_extract(rows, extract_end=EXTRACT_END.isoformat())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -112,7 +124,7 @@ def test_outcome_times_match_the_reference(make_extract, world):
     for r in c.data.to_dict("records"):
         w = want[r["pid"]]
         assert r["group"] == w["group"]
-        for o in OutcomeSpec().names:
+        for o in OUTCOMES:
             got = (r[f"{o}_time"], r[f"{o}_event"], r[f"{o}_exit"])
             if w[o] is None:
                 assert got[2] is None

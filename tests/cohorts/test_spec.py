@@ -69,7 +69,7 @@ def test_toml_example_and_round_trip():
     ("target_area = 'area:x'", ParameterError, "target_area must be an area name"),
     ("[outcomes]\nnames = ['death']", ParameterError,
      "outcomes.names must be one of 'youth_education_start', "
-     "'youth_education_completion', 'employment'; got 'death'"),
+     "'youth_education_completion', 'employment', 'first_conviction'; got 'death'"),
     ("[comparison]\nkind = 'areas'", ParameterError, "comparison.areas must name at least one"),
     ("[censoring]\nmax_follow_up_years = 0", ParameterError,
      r"censoring.max_follow_up_years must lie in \[1, 100\]; got 0"),

@@ -16,7 +16,9 @@ from cohort.extract import read_extract, write_extract
 
 _COUNT = itertools.count()
 
-#: Column order per table; missing optional columns are filled with None.
+#: Column order per table; missing optional columns are filled with None. An
+#: ``addresses`` row of four values adds the optional column ``district``; without
+#: one the file has no such column.
 _COLUMNS = {
     "persons": ["pid", "birth_date", "sex", "mother_pid", "father_pid", "origin", "death_date"],
     "residence": ["pid", "address_id", "moved_in", "moved_out"],
@@ -26,8 +28,10 @@ _COLUMNS = {
     "benefits": ["pid", "benefit", "start_date", "end_date"],
     "income": ["pid", "year", "disposable_income", "gross_income"],
     "exams": ["pid", "year", "danish", "math"],
+    "convictions": ["pid", "decision_date", "offence"],
 }
-_DATES = {"birth_date", "death_date", "moved_in", "moved_out", "start_date", "end_date"}
+_DATES = {"birth_date", "death_date", "moved_in", "moved_out", "start_date", "end_date",
+          "decision_date"}
 
 #: The standard map: two addresses in the estate, one elsewhere in Gladsaxe (159),
 #: one in Copenhagen (101).
@@ -46,6 +50,8 @@ def D(s: str | None) -> dt.date | None:  # noqa: N802 - reads as a literal
 
 def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
     cols = _COLUMNS[table]
+    if table == "addresses" and any(len(r) > len(cols) for r in rows):
+        cols = [*cols, "district"]
     out = []
     for r in rows:
         r = tuple(r) + (None,) * (len(cols) - len(r))

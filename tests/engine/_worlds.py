@@ -9,7 +9,7 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from cohort.extract.schema import EDUCATION_LEVELS, LABOUR_STATUSES, YOUTH_LEVELS
+from cohort.extract.schema import EDUCATION_LEVELS, LABOUR_STATUSES, OFFENCES, YOUTH_LEVELS
 
 ADDRESS_IDS = ("E1", "E2", "G1", "K1", "K2")
 #: (municipality, area) per address, as in _tiny_extracts.ADDRESSES
@@ -30,13 +30,14 @@ def birthday(birth: dt.date, age: int) -> dt.date:
 
 @st.composite
 def worlds(draw, *, max_persons: int = 8, education: bool = False, labour: bool = False,
-           childhoods: bool = False):
+           childhoods: bool = False, convictions: bool = False):
     """A list of persons with residence spells (gaps, open ends, deaths), and
-    optionally education spells, labour rows and exams rows. ``childhoods`` makes
+    optionally education spells, labour rows, exams rows and convictions (decided
+    around the 15th birthday, the spells' ends and later). ``childhoods`` makes
     most persons live in the country from birth, with long spells and youth
     education, so that most of them enter a cohort of children."""
     n = draw(st.integers(3 if childhoods else 1, max_persons))
-    persons, residence, edu, lab, exams = [], [], [], [], []
+    persons, residence, edu, lab, exams, conv = [], [], [], [], [], []
     for i in range(n):
         pid = f"p{i}"
         birth = draw(st.one_of(st.sampled_from(_BIRTHS),
@@ -88,8 +89,18 @@ def worlds(draw, *, max_persons: int = 8, education: bool = False, labour: bool 
                 lab.append((pid, y, draw(st.sampled_from(LABOUR_STATUSES))))
             if draw(st.booleans()):
                 exams.append((pid, birth.year + draw(st.sampled_from([15, 16, 17])), 7.0, 7.0))
+        if convictions:
+            b15 = birthday(birth, 15)
+            ends = [o for p, _, _, o in residence if p == pid and o is not None]
+            for _ in range(draw(st.integers(0, 3))):
+                d = draw(st.one_of(
+                    st.sampled_from([b15 - dt.timedelta(days=1), b15, b15 + dt.timedelta(days=1),
+                                     *ends]),
+                    st.dates(birth + dt.timedelta(days=13 * 365), EXTRACT_END)))
+                if d <= EXTRACT_END:
+                    conv.append((pid, d, draw(st.sampled_from(OFFENCES))))
     return {"persons": persons, "residence": residence, "education": edu, "labour": lab,
-            "exams": exams}
+            "exams": exams, "convictions": conv}
 
 
 def tables(world: dict) -> dict[str, list[tuple]]:
@@ -101,7 +112,7 @@ def tables(world: dict) -> dict[str, list[tuple]]:
         "persons": [(p, iso(b), s, None, None, None, iso(d)) for p, b, s, d in world["persons"]],
         "residence": [tuple(iso(v) for v in r) for r in world["residence"]],
     }
-    for t in ("education", "labour", "exams"):
+    for t in ("education", "labour", "exams", "convictions"):
         if world.get(t):
             out[t] = [tuple(iso(v) for v in r) for r in world[t]]
     return out

@@ -18,16 +18,18 @@ from cohort.exceptions import DataQualityWarning
 from cohort.extract import read_extract, write_extract
 from cohort.extract.schema import TABLES
 
-#: The study's addresses: one in the estate, one elsewhere in Gladsaxe, one in
-#: Copenhagen (another municipality of the same region) and one in Aarhus.
+#: The study's addresses: two in the estate, two elsewhere in Gladsaxe, one in
+#: Copenhagen (another municipality of the same region) and one in Aarhus. The
+#: district Bagsværd holds the estate and gl1, not gl2.
 ADDRESSES = [
-    {"address_id": "vp1", "municipality": 159, "area": "vaerebro_park"},
-    {"address_id": "vp2", "municipality": 159, "area": "vaerebro_park"},
-    {"address_id": "gl1", "municipality": 159, "area": None},
-    {"address_id": "kb1", "municipality": 101, "area": None},
-    {"address_id": "aa1", "municipality": 751, "area": None},
+    {"address_id": "vp1", "municipality": 159, "area": "vaerebro_park", "district": "bagsvaerd"},
+    {"address_id": "vp2", "municipality": 159, "area": "vaerebro_park", "district": "bagsvaerd"},
+    {"address_id": "gl1", "municipality": 159, "area": None, "district": "bagsvaerd"},
+    {"address_id": "gl2", "municipality": 159, "area": None, "district": None},
+    {"address_id": "kb1", "municipality": 101, "area": None, "district": None},
+    {"address_id": "aa1", "municipality": 751, "area": None, "district": None},
 ]
-VP, GL = "area:vaerebro_park", "municipality:159"
+VP, GL, BV = "area:vaerebro_park", "municipality:159", "district:bagsvaerd"
 
 
 def d(x: str | dt.date | None) -> dt.date | None:

@@ -1,4 +1,4 @@
-"""A slow, obviously correct implementation of definitions §1 and §2.
+"""A slow, obviously correct implementation of definitions §1, §2 and the §7 indicators.
 
 Pure Python over the world dicts of ``_build``: one loop per person, dates as
 ``datetime.date``. It shares no code with the library (its own age, spell and
@@ -66,8 +66,8 @@ class World:
         if isinstance(unit, frozenset):
             return a["municipality"] in unit
         kind, _, value = unit.partition(":")
-        if kind == "area":
-            return a["area"] == value
+        if kind in ("area", "district"):
+            return a.get(kind) == value
         return a["municipality"] == int(value)
 
     def lives_in(self, pid: str, on: dt.date, unit) -> bool:
@@ -149,6 +149,28 @@ def social_balance(world: dict, addresses: list[dict], units: list[str], year: i
                 return False
 
             out[("placements", u)] = count(w.residents(d, u, ages=p.placement_ages), placed)
+        if "labour" in world and "education" in world:
+            d = _md(year, p.labour_on)
+            status = {r["pid"]: r["status"] for r in world["labour"] if r["year"] == year}
+
+            def outside(x: str, d: dt.date = d, status: dict = status) -> bool:
+                in_education = any(e["level"] in p.enrolled_levels
+                                   and covers(e["start_date"], e["end_date"], d)
+                                   for e in w.rows("education", x))
+                return status[x] not in p.in_work_or_education and not in_education
+
+            pop = [x for x in w.residents(d, u, ages=p.labour_ages) if x in status]
+            out[("not_in_education_or_work", u)] = count(pop, outside)
+        if "convictions" in world:
+            d = _md(year, p.conviction_on)
+
+            def convicted(x: str) -> bool:
+                return any(c["offence"] in p.conviction_offences
+                           and _date(c["decision_date"]).year == year
+                           for c in w.rows("convictions", x))
+
+            out[("youth_convictions", u)] = count(w.residents(d, u, ages=p.conviction_ages),
+                                                  convicted)
     return out
 
 

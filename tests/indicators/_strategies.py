@@ -16,7 +16,7 @@ from cohort.extract.schema import (
     YOUTH_LEVELS,
 )
 
-ADDRESS_IDS = ("vp1", "vp2", "gl1", "kb1", "aa1")
+ADDRESS_IDS = ("vp1", "vp2", "gl1", "gl2", "kb1", "aa1")
 _D = dt.date.fromisoformat
 #: Reference dates of the indicators and criteria, and their neighbours.
 EDGE_DATES = [_D(x) for x in (
@@ -32,6 +32,10 @@ EDGE_BIRTHS = [_D(x) for x in (
     "1959-01-01", "1988-01-01", "1988-01-02", "1988-12-31", "1989-01-01", "1996-02-29",
     "1994-12-31", "1995-01-01", "2000-01-01", "2000-02-29", "2000-11-30", "2000-12-31",
     "2003-12-31", "2004-01-01", "2017-06-01",
+    # 16 / 30 on 30 November and 15 / 30 on 31 December of 2016-2018
+    "2000-12-01", "2001-11-30", "2002-11-30", "2002-12-01", "1986-11-30", "1987-11-30",
+    "1988-11-30", "1988-12-01", "2001-12-31", "2002-01-01", "2002-12-31", "2003-01-01",
+    "1986-12-31", "1987-01-01", "1987-12-31",
 )]
 
 dates = st.one_of(st.sampled_from(EDGE_DATES),
@@ -40,7 +44,7 @@ births = st.one_of(st.sampled_from(EDGE_BIRTHS),
                    st.dates(min_value=_D("1985-01-01"), max_value=_D("2004-12-31")),
                    st.dates(min_value=_D("1945-01-01"), max_value=_D("2017-12-31")))
 #: Addresses, the estate's twice as likely as the others.
-addresses = st.sampled_from(("vp1", "vp2", "vp1", "vp2", "gl1", "kb1", "aa1"))
+addresses = st.sampled_from(("vp1", "vp2", "vp1", "vp2", "gl1", "gl2", "kb1", "aa1"))
 levels = st.one_of(st.sampled_from(EDUCATION_LEVELS), st.sampled_from(YOUTH_LEVELS))
 ends = st.one_of(st.none(), st.integers(min_value=0, max_value=900))
 grades = st.one_of(st.none(), st.sampled_from([-3.0, 0.0, 2.0, 4.0, 7.0, 10.0, 12.0]))
@@ -160,7 +164,7 @@ def dense_world(seed: int, n: int = 300) -> dict[str, list[dict]]:
             if rng.random() < 0.2:
                 continue
             world["residence"].append({"pid": pid, "address_id": rng.choice(
-                ("vp1", "vp2", "vp1", "vp2", "gl1", "kb1", "aa1")), "moved_in": start,
+                ("vp1", "vp2", "vp1", "vp2", "gl1", "gl2", "kb1", "aa1")), "moved_in": start,
                 "moved_out": stop})
         for _ in range(rng.randrange(3)):
             s = date()

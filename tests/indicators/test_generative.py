@@ -17,14 +17,14 @@ from pathlib import Path
 import _indicators_reference as ref
 import pandas as pd
 import pytest
-from _indicators_build import ADDRESSES, GL, VP, MemoryExtract, frame, read, write
+from _indicators_build import ADDRESSES, BV, GL, VP, MemoryExtract, frame, read, write
 from _indicators_strategies import dense_world, worlds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cohort.exceptions import DataQualityWarning
 from cohort.indicators import (
-    INDICATORS,
+    ALL_INDICATORS,
     IndicatorParams,
     VulnerableAreaParams,
     regions,
@@ -32,7 +32,7 @@ from cohort.indicators import (
     vulnerable_area,
 )
 
-UNITS = [VP, GL, "municipality:101"]
+UNITS = [VP, BV, GL, "municipality:101"]
 ORACLE = sys.modules.get("_indicators_oracle")  # tests/oracles/social_balance.py
 
 
@@ -42,7 +42,7 @@ def oracle_values(world, year) -> dict[tuple[str, str], tuple[int, int]]:
     out = {}
     for u in UNITS:
         kind, _, value = u.partition(":")
-        unit = (kind, int(value) if kind == "municipality" else value)
+        unit = (kind, int(value) if kind == "municipality" else value)  # area / district
         for key, fn in ORACLE.INDICATORS.items():
             out[(key, u)] = tuple(int(x) for x in fn(tables, unit, year))
     return out
@@ -56,6 +56,16 @@ params = st.builds(
     absence_days=st.integers(0, 8),
     grade_average=st.sampled_from([4.0, 2.0, 7.0]),
     placement_ages=st.sampled_from([(0, 22), (0, 17)]),
+    labour_on=st.sampled_from([(11, 30), (12, 1), (12, 31)]),
+    labour_ages=st.sampled_from([(16, 29), (18, 24)]),
+    in_work_or_education=st.sampled_from([("employed", "self_employed", "student"),
+                                          ("employed",)]),
+    enrolled_levels=st.sampled_from([("primary", "preparatory", "youth_general",
+                                      "youth_vocational", "short_cycle", "bachelor", "master",
+                                      "phd"), ("youth_general", "youth_vocational")]),
+    conviction_on=st.sampled_from([(12, 31), (12, 30), (1, 1)]),
+    conviction_ages=st.sampled_from([(15, 29), (15, 17), (18, 64)]),
+    conviction_offences=st.sampled_from([("penal_code", "weapons", "drugs"), ("traffic",)]),
 )
 
 
@@ -63,14 +73,15 @@ def check_social_balance(world, year, p, ex=None):
     own = ex is None
     ex = ex or MemoryExtract(world)
     try:
-        got = social_balance(ex, units=UNITS, year=year, params=p)
+        got = social_balance(ex, units=UNITS, year=year, params=p,
+                             indicators=list(ALL_INDICATORS))
     finally:
         if own:
             ex.close()
     want = ref.social_balance(world, ADDRESSES, UNITS, year, p)
     if p is None and ORACLE is not None:
         assert oracle_values(world, year) == want  # the two references agree
-    assert len(got) == len(INDICATORS) * len(UNITS)
+    assert len(got) == len(ALL_INDICATORS) * len(UNITS)
     for row in got.itertuples():
         assert (row.numerator, row.denominator) == want[(row.indicator, row.unit)], (
             row.indicator, row.unit)

@@ -1,4 +1,4 @@
-"""A slow, literal oracle of the six indicators of social balance (definitions.md §1).
+"""A slow, literal oracle of the indicators of social balance (definitions.md §1, §7).
 
 Every function follows the definition text word for word with plain pandas, so it
 can be read against ``../shared/definitions.md`` and ``data-contract.md``:
@@ -14,8 +14,8 @@ can be read against ``../shared/definitions.md`` and ``data-contract.md``:
   ``youth_vocational`` education spell covering the date.
 
 Tables are pandas DataFrames with the canonical columns; date columns are
-``datetime64`` (missing = NaT). A unit is ``("area", name)`` or
-``("municipality", code)``. Each indicator returns ``(numerator, denominator)``.
+``datetime64`` (missing = NaT). A unit is ``("area", name)``, ``("district", name)``
+or ``("municipality", code)``. Each indicator returns ``(numerator, denominator)``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ __all__ = [
     "age_on",
     "exam_grades",
     "lives_in",
+    "not_in_education_or_work",
     "on_public_support",
     "placements",
     "school_absence",
+    "youth_convictions",
     "youth_education_15m",
     "youth_public_support",
 ]
@@ -59,8 +61,8 @@ def lives_in(t: Tables, unit: Unit, d) -> set:
     """The pids that live in the unit on date d."""
     kind, value = unit
     addresses = t["addresses"]
-    if kind == "area":
-        in_unit = addresses["area"] == value
+    if kind in ("area", "district"):
+        in_unit = addresses[kind] == value
     elif kind == "municipality":
         in_unit = addresses["municipality"] == value
     else:
@@ -164,6 +166,40 @@ def placements(t: Tables, unit: Unit, year: int) -> tuple[int, int]:
     return len(population & placed), len(population)
 
 
+IN_WORK_OR_EDUCATION = ("employed", "self_employed", "student")
+CONVICTION_OFFENCES = ("penal_code", "weapons", "drugs")
+
+
+def not_in_education_or_work(t: Tables, unit: Unit, year: int) -> tuple[int, int]:
+    """Lives in the unit on 30 November Y, aged 16-29 then, has a labour row for Y;
+    labour status not in {employed, self_employed, student} and no education spell
+    covers 30 November Y."""
+    d = pd.Timestamp(year, 11, 30)
+    residents = lives_in(t, unit, d)
+    ages = _ages(t, residents, d)
+    labour = t["labour"]
+    labour = labour[labour["year"] == year]
+    population = set(ages.index[(ages >= 16) & (ages <= 29)]) & set(labour["pid"])
+    outside_status = set(labour.loc[~labour["status"].isin(IN_WORK_OR_EDUCATION), "pid"])
+    e = t["education"]
+    in_education = set(e.loc[covers(e["start_date"], e["end_date"], d), "pid"])
+    numerator = (population & outside_status) - in_education
+    return len(numerator), len(population)
+
+
+def youth_convictions(t: Tables, unit: Unit, year: int) -> tuple[int, int]:
+    """Lives in the unit on 31 December Y, aged 15-29 then; has a conviction for
+    penal_code, weapons or drugs with decision_date in calendar year Y."""
+    d = pd.Timestamp(year, 12, 31)
+    residents = lives_in(t, unit, d)
+    ages = _ages(t, residents, d)
+    population = set(ages.index[(ages >= 15) & (ages <= 29)])
+    c = t["convictions"]
+    in_year = (c["decision_date"].dt.year == year) & c["offence"].isin(CONVICTION_OFFENCES)
+    convicted = set(c.loc[in_year, "pid"])
+    return len(population & convicted), len(population)
+
+
 INDICATORS = {
     "youth_public_support": youth_public_support,
     "youth_education_15m": youth_education_15m,
@@ -171,4 +207,6 @@ INDICATORS = {
     "school_absence": school_absence,
     "exam_grades": exam_grades,
     "placements": placements,
+    "not_in_education_or_work": not_in_education_or_work,
+    "youth_convictions": youth_convictions,
 }

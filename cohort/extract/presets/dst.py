@@ -312,7 +312,7 @@ def _addresses(ctx: Ctx, files: list[YearFile], maps: list[YearFile]) -> Canonic
             QUALIFY address_id IS NULL OR _key = max(_key) OVER (PARTITION BY address_id)""",
         )
     area = "CAST(NULL AS VARCHAR)"
-    join = ""
+    join = district = ""
     if maps:
         if len(maps) > 1:
             msg = "more than one area map: " + ", ".join(ctx.raw[m.stem].file for m in maps)
@@ -320,11 +320,14 @@ def _addresses(ctx: Ctx, files: list[YearFile], maps: list[YearFile]) -> Canonic
         i = ctx.info(maps[0].stem)
         adr = ctx.col(i, "area_map", "address_id", "address_id", "adresse_id")
         ar = ctx.col(i, "area_map", "area", "area", "omraade")
+        # the district ("bydel") is optional: an area map without it gives no column
+        dis = ctx.opt_col(i, "area_map", "district", "district", "bydel")
+        dis_sql = f", {text_sql(dis, i.types[dis])} AS district" if dis else ""
         ctx.view(
             "_dst_area_map",
             f"""
             SELECT {text_sql(adr, i.types[adr])} AS address_id,
-                   {text_sql(ar, i.types[ar])} AS area FROM {i.view}""",
+                   {text_sql(ar, i.types[ar])} AS area{dis_sql} FROM {i.view}""",
         )
         dups = int(
             scalar(
@@ -342,10 +345,12 @@ def _addresses(ctx: Ctx, files: list[YearFile], maps: list[YearFile]) -> Canonic
             raise ContractError(msg)
         join = "LEFT JOIN _dst_area_map m ON m.address_id = b.address_id"
         area = "m.area"
+        district = ", m.district" if dis else ""
     view = ctx.view(
         "_dst_addresses",
         f"""
-        SELECT b.address_id, b.municipality, {area} AS area, b._source_row, b._source_file
+        SELECT b.address_id, b.municipality, {area} AS area{district}, b._source_row,
+               b._source_file
         FROM {sql_ident(base)} b {join}""",
     )
     rows = ctx.raw[files[0].stem].rows if len(files) == 1 else None

@@ -173,8 +173,8 @@ def write_dst_extract(
     """Write the canonical extract in ``canonical_dir`` to ``out_dir`` in DST layout.
 
     Writes ``bef<YYYY>.parquet`` (one file, YYYY = the year of ``extract_end``),
-    ``dod``, ``befbop``, ``befadr`` + ``area_map``, ``kotre`` + the format catalogue
-    ``udd_formats.csv``, ``akm<YYYY>`` (SOCIO02 for 2002-2013, SOCIO13 otherwise),
+    ``dod``, ``befbop``, ``befadr`` + ``area_map`` (area and district), ``kotre`` + the
+    format catalogue ``udd_formats.csv``, ``akm<YYYY>`` (SOCIO02 for 2002-2013, SOCIO13 otherwise),
     ``ind<YYYY>`` (DISPON_NY before 2000, DISPON_13 from 2000), ``dream`` (wide
     ``y_YYWW``), ``vnds``, ``bua``, ``kraf``, the tables DST has no name for
     (``exams``, ``absence``) under their canonical names, and an ``extract.toml``
@@ -266,12 +266,19 @@ def write_dst_extract(
                       CAST(municipality AS INTEGER) AS KOM FROM c_addresses""",
             out / "befadr.parquet",
         )
-        if "area" in cols("addresses"):
+        has_area, has_district = "area" in cols("addresses"), "district" in cols("addresses")
+        if has_area or has_district:
+            # the study's area map: an address's area and (optional) district
+            area = "NULLIF(CAST(area AS VARCHAR), '')" if has_area else "CAST(NULL AS VARCHAR)"
+            district = ", NULLIF(CAST(district AS VARCHAR), '') AS district" if has_district else ""
+            where = " OR ".join(
+                f"NULLIF(CAST({c} AS VARCHAR), '') IS NOT NULL"
+                for c, has in (("area", has_area), ("district", has_district)) if has
+            )
             _copy(
                 con,
-                """SELECT CAST(address_id AS VARCHAR) AS address_id,
-                          CAST(area AS VARCHAR) AS area FROM c_addresses
-                          WHERE area IS NOT NULL AND CAST(area AS VARCHAR) <> ''""",
+                f"""SELECT CAST(address_id AS VARCHAR) AS address_id, {area} AS area{district}
+                    FROM c_addresses WHERE {where}""",
                 out / "area_map.parquet",
             )
 
