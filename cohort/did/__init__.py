@@ -7,7 +7,9 @@ single treated unit (randomization inference, Conley-Taber, wild cluster
 bootstrap), synthetic control and synthetic DiD, and the dose-response of a
 continuous treatment, and the sensitivity of an event study to violations of
 parallel trends (Honest DiD). Figures are in
-:mod:`cohort.did.plots`; the methods are documented in ``docs/methods/did.md``.
+:mod:`cohort.did.plots` (``plot_event_study``, ``plot_honest_did``, ``plot_dose``,
+``plot_panel`` are re-exported here); they draw tables, so a released table
+redraws its released figure. The methods are documented in ``docs/methods/did.md``.
 Nothing here knows about registers.
 """
 
@@ -40,6 +42,21 @@ __all__ = [
     "randomization_inference",
     "synthetic_control",
     "synthetic_did",
+    "plot_dose",
+    "plot_event_study",
+    "plot_honest_did",
+    "plot_panel",
     "twfe",
     "wild_cluster_bootstrap",
 ]
+
+_PLOTS = ("plot_dose", "plot_event_study", "plot_honest_did", "plot_panel")
+
+
+def __getattr__(name: str):  # noqa: ANN202 - the figures load matplotlib only when used
+    if name in _PLOTS:
+        from cohort.did import plots
+
+        return getattr(plots, name)
+    msg = f"module 'cohort.did' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -235,30 +235,26 @@ class DoseResult:
 
     def plot(self, *, what: Literal["att", "acrt"] = "att", ax: Any = None,
              title: str | None = None):
-        """``ATT(d)`` (or ``ACRT(d)``) against the dose with pointwise intervals."""
+        """``ATT(d)`` (or ``ACRT(d)``) against the dose with pointwise intervals.
+
+        :func:`cohort.did.plots.plot_dose` of :meth:`curve` as a tidy table
+        (``term`` ``att_dose`` or ``acrt_dose``, ``dose, estimate, std_error,
+        conf_low, conf_high``): points for ``bins``, a curve with a band otherwise.
+        """
         check_literal("what", what, ("att", "acrt"))
-        import matplotlib
+        from cohort.did.plots import plot_dose
 
-        matplotlib.use("Agg", force=False)
-        from matplotlib.figure import Figure
-
-        fig = None
-        if ax is None:
-            fig = Figure(figsize=(6, 4))
-            ax = fig.subplots()
         c = self.curve()
-        lo, hi = c[f"{what}_conf_low"], c[f"{what}_conf_high"]
-        if self.basis == "bins":
-            ax.errorbar(c["dose"], c[what], yerr=[c[what] - lo, hi - c[what]], fmt="o",
-                        color="C0", capsize=3)
-        else:
-            ax.fill_between(c["dose"], lo, hi, color="C0", alpha=0.2, linewidth=0)
-            ax.plot(c["dose"], c[what], color="C0")
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set_xlabel("dose")
-        ax.set_ylabel("ATT(d)" if what == "att" else "ACRT(d)")
-        ax.set_title(title or ("Dose-response" if what == "att" else "Average causal response"))
-        return fig if fig is not None else ax.figure
+        table = pd.DataFrame({
+            "term": f"{what}_dose", "dose": c["dose"], "estimate": c[what],
+            "std_error": c[f"{what}_std_error"], "conf_low": c[f"{what}_conf_low"],
+            "conf_high": c[f"{what}_conf_high"],
+        })
+        return plot_dose(table, term=f"{what}_dose", ax=ax,
+                         style="points" if self.basis == "bins" else "line",
+                         ylabel="ATT(d)" if what == "att" else "ACRT(d)",
+                         title=title or ("Dose-response" if what == "att"
+                                         else "Average causal response"))
 
 
 def dose_response(

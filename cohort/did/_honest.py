@@ -126,44 +126,20 @@ class HonestResult:
         return _table_html("Relative-magnitudes sensitivity analysis (HonestDiD)", self.tidy(),
                            self._notes())
 
-    def plot(self, *, title: str | None = None, show_identified_set: bool = True):
+    def plot(self, *, title: str | None = None, show_identified_set: bool = True, **kwargs: Any):
         """Intervals against ``Mbar``, the original one first (HonestDiD's sensitivity plot).
 
-        The original interval is drawn one ``Mbar`` step left of the smallest
-        ``Mbar``; with ``show_identified_set`` the identified sets are drawn as
-        thick bars inside the intervals. Returns a matplotlib Figure (Agg).
+        :func:`cohort.did.plots.plot_honest_did` of ``tidy()``: the original
+        interval one ``Mbar`` step left of the smallest ``Mbar``; with
+        ``show_identified_set`` the identified sets as thick bars inside the
+        intervals. Returns a matplotlib Figure (Agg).
         """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        from cohort.did.plots import plot_honest_did
 
-        fig = Figure(figsize=(6.0, 4.0), layout="constrained")
-        FigureCanvasAgg(fig)
-        ax = fig.subplots()
-        order = np.argsort(self.mbar)
-        m = self.mbar[order]
-        gap = float(np.min(np.diff(m))) if len(m) > 1 and np.min(np.diff(m)) > 0 else 0.5
-        x0 = float(m[0]) - gap
-        width = gap / 4
-        err = [[self.estimate - self.original_low], [self.original_high - self.estimate]]
-        ax.errorbar([x0], [self.estimate], yerr=err, fmt="none", color="#d62728", capsize=6,
-                    lw=1.5, label="Original")
-        lo, hi = self.conf_low[order], self.conf_high[order]
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        mid = (lo + hi) / 2
-        ax.errorbar(m[ok], mid[ok], yerr=[mid[ok] - lo[ok], hi[ok] - mid[ok]], fmt="none",
-                    color="#1f77b4", capsize=6, lw=1.5, label=self.method)
-        if show_identified_set:
-            ax.vlines(m, self.id_lb[order], self.id_ub[order], color="0.3", lw=4,
-                      label="identified set")
-        ax.axhline(0, color="0.4", lw=0.8)
-        ax.set_xlim(x0 - width * 2, float(m[-1]) + width * 2)
-        ax.set_xticks([x0, *m.tolist()], ["orig.", *[f"{v:g}" for v in m]])
-        ax.set_xlabel("Mbar (post-period change relative to the largest pre-period change)")
-        ax.set_ylabel("theta")
-        ax.legend(loc="best", frameon=False)
-        ax.set_title(title or f"Sensitivity to violations of parallel trends "
-                              f"({100 * (1 - self.alp):g}% intervals)")
-        return fig
+        return plot_honest_did(
+            self.tidy(), show_identified_set=show_identified_set,
+            title=title or (f"Sensitivity to violations of parallel trends "
+                            f"({100 * (1 - self.alp):g}% intervals)"), **kwargs)
 
 
 def honest_did(

@@ -140,10 +140,10 @@ class AttGtResult:
         return _table_html("Group-time average treatment effects", self.tidy()[cols], self._notes())
 
     def plot(self, **kwargs: Any):
-        """Panels of ATT(g,t) by group; see :func:`cohort.did.plots.plot_att_gt`."""
+        """Panels of ATT(g,t) by group: :func:`cohort.did.plots.plot_att_gt` of ``tidy()``."""
         from cohort.did.plots import plot_att_gt
 
-        return plot_att_gt(self, **kwargs)
+        return plot_att_gt(self.tidy(), **kwargs)
 
 
 @dataclass(frozen=True)
@@ -220,10 +220,25 @@ class AggteResult:
         return _table_html(f"Aggregated ATT ({self.type})", self.tidy()[cols], self._notes())
 
     def plot(self, **kwargs: Any):
-        """Event-study figure of the elements (:func:`cohort.did.plots.plot_event_study`)."""
+        """Event-study figure of the elements (:func:`cohort.did.plots.plot_event_study`).
+
+        Drawn from ``tidy()``'s elements with pointwise normal intervals; with
+        ``cband`` the simultaneous band uses the bootstrap critical value.
+        """
         from cohort.did.plots import plot_event_study
 
-        return plot_event_study(self, **kwargs)
+        if self.egt is None:
+            msg = "plot needs an aggregation with elements; type='simple' has none"
+            raise ParameterError(msg)
+        table = self.tidy()
+        table = table[table["term"] != "overall"].reset_index(drop=True)
+        z = float(norm.ppf(1 - self.alp / 2))
+        table["conf_low"] = table["estimate"] - z * table["std_error"]
+        table["conf_high"] = table["estimate"] + z * table["std_error"]
+        default_x = {"dynamic": "event time", "calendar": "period", "group": "group"}[self.type]
+        kwargs.setdefault("xlabel", default_x)
+        kwargs.setdefault("crit", self.crit_val_egt if self.cband else None)
+        return plot_event_study(table, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -312,10 +327,19 @@ class ModelResult:
         return float(np.quantile(np.abs(z).max(axis=1), 1 - a))
 
     def plot(self, **kwargs: Any):
-        """Coefficient plot (event study if ``event_time`` is set)."""
+        """Coefficient plot (event study if ``event_time`` is set).
+
+        :func:`cohort.did.plots.plot_event_study` of ``tidy()``, with the sup-t
+        band (:meth:`sup_t_critical`) and the reference period (default -1)
+        of an event study.
+        """
         from cohort.did.plots import plot_event_study
 
-        return plot_event_study(self, **kwargs)
+        if self.event_time is not None:
+            kwargs.setdefault("reference", -1)
+            if len(self.estimate) > 1 and kwargs.get("simultaneous", True):
+                kwargs.setdefault("crit", self.sup_t_critical())
+        return plot_event_study(self.tidy(), **kwargs)
 
 
 @dataclass(frozen=True)
@@ -364,4 +388,5 @@ class OneTreatedResult:
         """Histogram of the null distribution with the estimate marked."""
         from cohort.did.plots import plot_null_distribution
 
-        return plot_null_distribution(self, **kwargs)
+        kwargs.setdefault("title", f"{self.method}: p = {self.p_value:.3f}")
+        return plot_null_distribution(self.null_distribution, estimate=self.estimate, **kwargs)

@@ -7,7 +7,8 @@ the decomposition of the resource-strong share, and retention
 Person-level tables (:func:`moves`, :func:`retention_data`) stay inside the
 research environment; the aggregate tables (:func:`yearly`, :func:`od_matrix`,
 :func:`decompose`) and every figure's table go through disclosure control
-before they leave.
+before they leave. The figures (``plot_flow_rates``, ``plot_flow_diagrams``,
+``plot_decomposition``; :mod:`cohort.flows.plots`) draw the released tables.
 """
 
 from cohort.flows._decompose import COMPONENTS, ENTRANTS, LEAVERS, decompose, decomposition_long
@@ -28,8 +29,23 @@ __all__ = [
     "moves",
     "od_matrix",
     "od_pivot",
+    "plot_decomposition",
+    "plot_flow_diagram",
+    "plot_flow_diagrams",
+    "plot_flow_rates",
     "retention_cox",
     "retention_data",
     "retention_km",
     "yearly",
 ]
+
+_PLOTS = ("plot_decomposition", "plot_flow_diagram", "plot_flow_diagrams", "plot_flow_rates")
+
+
+def __getattr__(name: str):  # noqa: ANN202 - the figures load matplotlib only when used
+    if name in _PLOTS:
+        from cohort.flows import plots
+
+        return getattr(plots, name)
+    msg = f"module 'cohort.flows' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cohort._sql import sql_date, sql_int, sql_list
-from cohort.engine.units import Unit, parse_unit
+from cohort.engine.units import Unit, check_unit_columns, parse_unit
 from cohort.exceptions import ParameterError
 from cohort.extract import Extract
 from cohort.flows._status import RESOURCE_STATUSES, ResourceDefinition, resource_status_sql
@@ -66,18 +66,29 @@ class AreaSpec:
     all_areas: bool
     single: bool
 
-    def key_sql(self, kind: str, *, area: str, municipality: str) -> str:
+    def key_sql(self, kind: str, *, area: str, municipality: str,
+                district: str | None = None) -> str:
         """SQL for the unit key of a spell.
 
         SQL for the unit key of a spell given its ``area`` and ``municipality``
-        column expressions, for units of ``kind`` ("area" / "municipality");
-        NULL when the address lies in none of the requested units of that kind.
+        column expressions, for units of ``kind`` ("area" / "district" /
+        "municipality"); NULL when the address lies in none of the requested
+        units of that kind. ``district`` is the district column's expression;
+        by default the ``area`` expression's sibling (``x.area`` -> ``x.district``).
         """
         if kind == "area":
             if self.all_areas:
                 return area
             listed = sql_list([u.value for u in self.units if u.kind == "area"])
             return f"CASE WHEN {area} IN ({listed}) THEN {area} END"
+        if kind == "district":
+            if district is None:
+                if not area.endswith("area"):  # pragma: no cover - a caller's mistake
+                    msg = f"key_sql: pass district= for the area expression {area!r}"
+                    raise ValueError(msg)
+                district = area.removesuffix("area") + "district"
+            listed = sql_list([u.value for u in self.units if u.kind == "district"])
+            return f"CASE WHEN {district} IN ({listed}) THEN 'district:' || {district} END"
         codes = [int(u.value) for u in self.units if u.kind == "municipality"]
         listed = ", ".join(sql_int(c) for c in codes)
         return (
@@ -90,7 +101,8 @@ class AreaSpec:
         """The kinds of unit requested (one pass over the spells per kind)."""
         if self.all_areas:
             return ("area",)
-        return tuple(k for k in ("area", "municipality") if any(u.kind == k for u in self.units))
+        return tuple(k for k in ("area", "district", "municipality")
+                     if any(u.kind == k for u in self.units))
 
 
 def _one_unit(x: object) -> Unit:
@@ -98,11 +110,12 @@ def _one_unit(x: object) -> Unit:
         return x
     if not isinstance(x, str) or not x:
         msg = (
-            "area must be an area name, 'area:<name>', 'municipality:<code>' or a Unit; "
+            "area must be an area name, 'area:<name>', 'district:<name>', "
+            "'municipality:<code>' or a Unit; "
             f"got {x!r}"
         )
         raise ParameterError(msg)
-    if x.startswith(("area:", "municipality:")):
+    if x.startswith(("area:", "district:", "municipality:")):
         return parse_unit(x)
     return Unit("area", x)
 
@@ -111,8 +124,9 @@ def resolve_areas(area: str | Unit | Sequence[str | Unit] | None) -> AreaSpec:
     """Normalise the ``area`` argument.
 
     A name (``"vaerebro_park"``) or unit label (``"area:vaerebro_park"``,
-    ``"municipality:159"``) or :class:`~cohort.engine.units.Unit` gives one unit;
-    a list gives several; ``None`` gives every area of ``addresses.area``.
+    ``"district:bagsvaerd"``, ``"municipality:159"``) or
+    :class:`~cohort.engine.units.Unit` gives one unit; a list gives several;
+    ``None`` gives every area of ``addresses.area``.
     """
     if area is None:
         return AreaSpec((), all_areas=True, single=False)
@@ -129,26 +143,26 @@ def unit_name(u: Unit) -> str:
     """The value of the ``area`` column for a unit.
 
     The value of the ``area`` column for a unit: the area's name, or
-    ``"municipality:<code>"``.
+    ``"district:<name>"`` / ``"municipality:<code>"``.
     """
     return u.value if u.kind == "area" else u.label
 
 
 def spells_sql(extract: Extract) -> str:
-    """Residence spells cut at death, with the address's municipality and area.
+    """Residence spells cut at death, with the address's municipality, area, district.
 
     Empty spells (after the cut) are dropped. Columns: ``pid, address_id, s, e,
-    mun, area, death_date`` (``e`` NULL = open). Only the persons who died are
+    mun, area, district, death_date`` (``e`` NULL = open). Only the persons who died are
     joined (a small table), so the national residence table is joined once
     with addresses and once with deaths.
     """
     return (
-        "SELECT pid, address_id, s, e, mun, area, death_date FROM ("
+        "SELECT pid, address_id, s, e, mun, area, district, death_date FROM ("
         "SELECT r.pid, r.address_id, r.moved_in AS s, "
         "CASE WHEN p.death_date IS NOT NULL "
         "AND (r.moved_out IS NULL OR p.death_date < r.moved_out) "
         "THEN p.death_date ELSE r.moved_out END AS e, "
-        "a.municipality AS mun, a.area AS area, p.death_date "
+        "a.municipality AS mun, a.area AS area, a.district AS district, p.death_date "
         "FROM residence r JOIN addresses a ON r.address_id = a.address_id "
         "LEFT JOIN (SELECT pid, death_date FROM persons WHERE death_date IS NOT NULL) p "
         "ON r.pid = p.pid) "
@@ -344,6 +358,7 @@ def moves_sql(
     """
     extract.require("residence", "addresses", "persons", purpose="moves")
     extract.require("labour", "education", purpose="the resource status of moves")
+    check_unit_columns(extract, spec.units)
     passes = " UNION ALL ".join(
         "("
         + keyed_moves_sql(
@@ -386,8 +401,9 @@ def moves(
         ``labour`` and ``education``.
     area
         An area name (``"vaerebro_park"``), a unit (``"area:vaerebro_park"``,
-        ``"municipality:159"``, :class:`~cohort.engine.units.Unit`), a list of
-        them, or ``None`` for every area of ``addresses.area``.
+        ``"district:bagsvaerd"``, ``"municipality:159"``,
+        :class:`~cohort.engine.units.Unit`), a list of them, or ``None`` for
+        every area of ``addresses.area``.
     definition
         What counts as resource-strong; the defaults of §4 when not given.
 
@@ -400,8 +416,9 @@ def moves(
         abroad``) and ``resource_status`` (``resource_strong,
         not_resource_strong, not_adult``, on the move's date), ordered by pid and
         date. For a list or ``None`` an ``area`` column comes first (the area's
-        name, or ``"municipality:<code>"``). Person-level: for analysis inside
-        the research environment, never for release.
+        name, or ``"district:<name>"`` / ``"municipality:<code>"``).
+        Person-level: for analysis inside the research environment, never for
+        release.
 
     Examples
     --------

@@ -36,7 +36,9 @@ details { margin: .5rem 0 1rem; } summary { cursor: pointer; color: #0b5394; }
 nav ul { columns: 2; }
 """
 
-_MAX_ROWS = 400
+#: A table of more rows is not inlined: the report links its CSV and keeps its first
+#: rows folded under <details> (the curves run to thousands of rows).
+_MAX_ROWS = 40
 
 
 def _esc(x: object) -> str:
@@ -62,22 +64,38 @@ def _cell(value: Any, column: str) -> tuple[str, str]:
     return str(value), "txt"
 
 
-def table_html(df: pd.DataFrame) -> str:
-    """A released table as an HTML table; suppressed cells show a dot."""
+def _table(df: pd.DataFrame) -> str:
     head = "".join(
         f'<th class="{"txt" if df[c].dtype == object else ""}">{_esc(c)}</th>' for c in df.columns
     )
     rows = []
-    for rec in df.head(_MAX_ROWS).itertuples(index=False):
+    for rec in df.itertuples(index=False):
         cells = []
         for c, v in zip(df.columns, rec, strict=True):
             text, cls = _cell(v, str(c))
             cells.append(f'<td class="{cls}">{_esc(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = ""
-    if len(df) > _MAX_ROWS:
-        more = f'<p class="caption">First {_MAX_ROWS} of {len(df):,} rows; all in the CSV.</p>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def table_html(df: pd.DataFrame, *, name: str | None = None, collapsed: bool = False) -> str:
+    """A released table as an HTML table; suppressed cells show a dot.
+
+    A table of at most ``_MAX_ROWS`` rows is shown whole (folded under
+    ``<details>`` with ``collapsed``, as under a figure that draws it). A longer
+    one is not inlined: a line links its CSV (``name``.csv, written beside the
+    report) and its first ``_MAX_ROWS`` rows are folded under ``<details>``.
+    """
+    csv = f'<a href="{_esc(name)}.csv">{_esc(name)}.csv</a>' if name else "the CSV"
+    if len(df) <= _MAX_ROWS:
+        body = _table(df)
+        if not collapsed:
+            return body
+        label = f"Table {_esc(name)} ({len(df):,} rows; {_esc(name)}.csv)" if name else "Table"
+        return f"<details><summary>{label}</summary>{body}</details>"
+    return (f'<p class="caption">{len(df):,} rows, too many to show here: all in {csv}.</p>'
+            f"<details><summary>The first {_MAX_ROWS} rows</summary>"
+            f"{_table(df.head(_MAX_ROWS))}</details>")
 
 
 def render_report(
@@ -133,14 +151,11 @@ def render_report(
                     f'<figure><img src="{_esc(o["figure"])}.png" alt="{_esc(o["title"])}">'
                     f"<figcaption>{_esc(o['caption'])}</figcaption></figure>"
                 )
-                parts.append(
-                    f"<details><summary>Table {_esc(o['name'])} ({len(o['table']):,} rows; "
-                    f"{_esc(o['name'])}.csv)</summary>{table_html(o['table'])}</details>"
-                )
+                parts.append(table_html(o["table"], name=o["name"], collapsed=True))
             else:
                 if o["caption"]:
                     parts.append(f'<p class="caption">{_esc(o["caption"])}</p>')
-                parts.append(table_html(o["table"]))
+                parts.append(table_html(o["table"], name=o["name"]))
         parts.append("</section>")
     parts.append('<section id="data"><h2>The data and disclosure control</h2>')
     parts.append(

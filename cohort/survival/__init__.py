@@ -4,7 +4,8 @@ Kaplan-Meier, log-rank, Cox, competing risks, the proportional-hazards test and
 Poisson rate models.
 
 The functions take pandas DataFrames and column names; they know nothing about
-registers. See ``docs/methods/survival.md`` for what each computes.
+registers. See ``docs/methods/survival.md`` for what each computes. The figures
+(``plot_km``, ``plot_forest``, ``plot_cif``) draw from the results' tables.
 """
 
 from __future__ import annotations
@@ -22,5 +23,19 @@ __all__ = [
     "fine_gray",
     "kaplan_meier",
     "logrank_test",
+    "plot_cif",
+    "plot_forest",
+    "plot_km",
     "poisson_rates",
 ]
+
+_PLOTS = ("plot_cif", "plot_forest", "plot_km")
+
+
+def __getattr__(name: str):  # noqa: ANN202 - the figures load matplotlib only when used
+    if name in _PLOTS:
+        from cohort.survival import plots
+
+        return getattr(plots, name)
+    msg = f"module 'cohort.survival' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -168,9 +168,9 @@ class CoxResult:
 
     def plot(self):  # noqa: ANN201
         """Forest plot of the hazard ratios with their confidence intervals."""
-        from cohort.survival.plots import forest_plot
+        from cohort.survival.plots import plot_forest
 
-        return forest_plot(self.tidy(exponentiate=True), xlabel="hazard ratio")
+        return plot_forest(self.tidy(exponentiate=True), xlabel="hazard ratio")
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
@@ -321,14 +321,28 @@ class KaplanMeierResult:
     def _repr_html_(self) -> str:
         return _html("Kaplan-Meier", "<pre>" + html.escape(self.summary()) + "</pre>")
 
-    def plot(self, *, times: Any = None, conf_int: bool = True):  # noqa: ANN201
+    def plot(self, *, times: Any = None, conf_int: bool = True, **kwargs: Any):  # noqa: ANN201
         """Step curves with CI bands and a KMunicate-style table underneath.
 
-        The table: number at risk, cumulative events and censored at regular times.
+        The table: number at risk, cumulative events and censored at ``times``
+        (default: six regular times). Drawn by :func:`cohort.survival.plot_km`
+        from ``tidy()`` and that table; ``kwargs`` go to it.
         """
-        from cohort.survival.plots import km_plot
+        from cohort.survival.plots import plot_km
 
-        return km_plot(self, times=times, conf_int=conf_int)
+        if times is None:
+            times = np.unique(np.round(np.linspace(0, float(self.table["time"].max()), 6), 6))
+        at = self.at(times, extend=True)
+        keys = list(self.groups)
+        risk = at[[*keys, "time", "n_risk"]].rename(columns={"n_risk": "at_risk"})
+        if keys:
+            risk["events"] = at.groupby(keys, sort=False)["n_event"].cumsum()
+            risk["censored"] = at.groupby(keys, sort=False)["n_censor"].cumsum()
+        else:
+            risk["events"] = at["n_event"].cumsum()
+            risk["censored"] = at["n_censor"].cumsum()
+        return plot_km(self.tidy(), by=keys or None, risk_table=risk, conf_int=conf_int,
+                       **kwargs)
 
 
 @dataclass(frozen=True)
@@ -464,9 +478,9 @@ class AalenJohansenResult:
 
     def plot(self):  # noqa: ANN201
         """Step curves of the cumulative incidence, one panel per group."""
-        from cohort.survival.plots import cif_plot
+        from cohort.survival.plots import plot_cif
 
-        return cif_plot(self)
+        return plot_cif(self.tidy(), by=self.groups)
 
 
 @dataclass(frozen=True)
@@ -523,7 +537,8 @@ class PoissonResult:
 
     def plot(self):  # noqa: ANN201
         """Forest plot of the rate ratios (intercept left out)."""
-        from cohort.survival.plots import forest_plot
+        from cohort.survival.plots import plot_forest
 
         table = self.tidy(exponentiate=True)
-        return forest_plot(table[table["term"] != "intercept"], xlabel="rate ratio")
+        return plot_forest(table[table["term"] != "intercept"].reset_index(drop=True),
+                           xlabel="rate ratio")

@@ -30,6 +30,7 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._figures import released_figure
 
 __all__ = ["DiD"]
 
@@ -273,8 +274,8 @@ class DiD(Analysis):
         g = params["first_treated_exam_year"]
         panel = ordered(tables["panel"], "area", [u.target, *u.comparison])
 
-        def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
-            return _plot_panel(released, target=u.target, first=g)
+        figure = released_figure(ctx, lambda released, _o: _plot_panel(
+            released, target=u.target, first=g))
 
         # every estimate is an exact function of the panel's cells (a regression on
         # area and exam-year dummies is one on the cell means): an estimate resting
@@ -318,7 +319,7 @@ class DiD(Analysis):
                 "Sensitivity to violations of parallel trends (Honest DiD)",
                 tables["honest"],
                 ModelOutput(on=("mbar",), rests_on=(RestsOn("did_panel"),)),
-                figure=lambda released, _o: _plot_honest(released),
+                figure=released_figure(ctx, lambda released, _o: _plot_honest(released)),
                 caption="The average effect over the treated exam years when the "
                 "post-intervention trend may differ from the comparison estates' by up to M "
                 "times the largest change between consecutive pre-intervention years "
@@ -333,7 +334,7 @@ class DiD(Analysis):
                 tables["dose"],
                 ModelOutput(support=tables["dose_support"], persons="n_persons",
                             on=("dose_years",), rests_on=(RestsOn("did_panel"),)),
-                figure=lambda released, _o: _plot_dose(released),
+                figure=released_figure(ctx, lambda released, _o: _plot_dose(released, first=g)),
                 caption="The estate's children by the years of childhood they would live in "
                 "the estate after the intervention began, up to the end of 9th grade, if they "
                 "stayed (intention to treat: by the baseline address). One effect per dose "
@@ -365,9 +366,9 @@ class DiD(Analysis):
                 events,
                 ModelOutput(on=("term",), rests_on=(
                     RestsOn("did_panel", cells=_event_cells(events, panel, u.target, g)),)),
-                figure=lambda released, _o: _plot_event_study(
+                figure=released_figure(ctx, lambda released, _o: _plot_event_study(
                     released, first=g,
-                    strategy=params["strategy_exam_year"] or _later_phase(ctx.spec, g)),
+                    strategy=params["strategy_exam_year"] or _later_phase(ctx.spec, g))),
                 caption="Coefficients relative to the last exam year before the "
                 "intervention, with pointwise 95 % confidence intervals and a simultaneous "
                 "(sup-t) 95 % band over all exam years (children-level robust; its critical "
@@ -509,26 +510,12 @@ def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame | None:
 
 
 def _plot_honest(released: pd.DataFrame):
-    import matplotlib.pyplot as plt
+    from cohort.did import plot_honest_did
 
-    first = released["mbar"] == "none"  # the usual interval first, as HonestDiD draws it
-    d = pd.concat([released[first], released[~first]]).reset_index(drop=True)
-    cols = ["lb", "ub", "conf_low", "conf_high"]
-    d[cols] = d[cols].astype(float)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    x = np.arange(len(d))
-    ax.vlines(x, d["conf_low"], d["conf_high"], color="#b2182b", linewidth=2,
-              label="95 % confidence interval")
-    ax.vlines(x, d["lb"], d["ub"], color="black", linewidth=6, alpha=0.35,
-              label="identified set")
-    ax.set_xticks(x, ["parallel\ntrends" if m == "none" else f"M = {m}" for m in d["mbar"]])
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("average effect on the share enrolled")
-    ax.set_title("Honest DiD: relative magnitudes")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    return fig
+    return plot_honest_did(released, original_label="parallel\ntrends",
+                           xlabel="M (relative magnitudes)",
+                           ylabel="average effect on the share enrolled",
+                           title="Honest DiD: relative magnitudes")
 
 
 def _support_tables(youth, target, first, tidy_cols):
@@ -550,25 +537,13 @@ def _support_tables(youth, target, first, tidy_cols):
     return {"youth_support": table.reset_index(drop=True), "youth_support_cells": cells}
 
 
-def _plot_dose(released: pd.DataFrame):
-    import matplotlib.pyplot as plt
+def _plot_dose(released: pd.DataFrame, *, first: int):
+    from cohort.did import plot_dose
 
-    d = released[released["term"] == "att_dose"].reset_index(drop=True)
-    d[["estimate", "conf_low", "conf_high"]] = d[["estimate", "conf_low", "conf_high"]].astype(
-        float)  # suppressed cells are NaN: not drawn
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    x = np.arange(len(d))
-    ax.errorbar(x, d["estimate"], yerr=[d["estimate"] - d["conf_low"],
-                                        d["conf_high"] - d["estimate"]],
-                fmt="o", color="#b2182b", capsize=3)
-    ax.set_xticks(x, [f"{v} years" for v in d["dose_years"]])
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("years in the estate after the start, by the end of 9th grade")
-    ax.set_ylabel("effect on the share enrolled")
-    ax.set_title("Dose-response of the 2016 intervention")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return plot_dose(released, dose="dose_years", term="att_dose",
+                     xlabel="years in the estate after the start, by the end of 9th grade",
+                     ylabel="effect on the share enrolled",
+                     title=f"Dose-response of the intervention (from {first})")
 
 
 def _one(result: Any, method: str) -> dict[str, Any]:
@@ -581,69 +556,24 @@ def _one(result: Any, method: str) -> dict[str, Any]:
 
 
 def _plot_event_study(released: pd.DataFrame, *, first: int, strategy: int):
-    import matplotlib.pyplot as plt
+    """The released coefficients, and the sup-t band from the released critical value."""
+    from cohort.did import plot_event_study
 
-    band = released.loc[released["term"] == _BAND, "estimate"].astype(float)
-    crit = float(band.iloc[0]) if len(band) and band.notna().all() else float("nan")
-    d = released[released["term"] != _BAND].copy()
-    cols = ["estimate", "std_error", "conf_low", "conf_high"]
-    d[cols] = d[cols].astype(float)  # suppressed cells are NaN: not drawn
-    d["e"] = d["term"].str.removeprefix("e=").astype(int)
-    d = d.sort_values("e")
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    pre = d["e"] < 0
-    for mask, colour, label in ((pre, "#4d4d4d", "before"), (~pre, "#b2182b", "after")):
-        part = d[mask]
-        ax.errorbar(
-            part["e"],
-            part["estimate"],
-            yerr=[part["estimate"] - part["conf_low"], part["conf_high"] - part["estimate"]],
-            fmt="o",
-            color=colour,
-            capsize=3,
-            label=f"{label} the intervention",
-        )
-    shown = d.dropna(subset=["estimate", "std_error"])
-    if np.isfinite(crit) and len(shown):
-        ax.fill_between(shown["e"], shown["estimate"] - crit * shown["std_error"].astype(float),
-                        shown["estimate"] + crit * shown["std_error"].astype(float),
-                        color="0.85", step="mid", zorder=0,
-                        label=f"simultaneous 95 % band (c = {crit:.2f})")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.axvline(-0.5, color="grey", linestyle="--", linewidth=1)
-    ax.annotate(f"master plan ({first})", xy=(-0.5, 1), xycoords=("data", "axes fraction"),
-                xytext=(3, -12), textcoords="offset points", fontsize=8)
+    dates, labels = [-0.5], [f"intervention ({first})"]
     if strategy > first:
-        ax.axvline(strategy - first - 0.5, color="grey", linestyle=":", linewidth=1)
-        ax.annotate(f"strategy ({strategy})", xy=(strategy - first - 0.5, 1),
-                    xycoords=("data", "axes fraction"), xytext=(3, -24),
-                    textcoords="offset points", fontsize=8)
-    ax.set_xlabel(f"exam years since {first}")
-    ax.set_ylabel("effect on the share enrolled")
-    ax.set_title("Event study: estate against comparison estates")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
-    fig.tight_layout()
-    return fig
+        dates.append(strategy - first - 0.5)
+        labels.append(f"later phase ({strategy})")
+    return plot_event_study(released, intervention_dates=dates, intervention_labels=labels,
+                            period_labels=("before the intervention", "after the intervention"),
+                            xlabel=f"exam years since {first}",
+                            ylabel="effect on the share enrolled",
+                            title="Event study: estate against comparison estates")
 
 
 def _plot_panel(panel: pd.DataFrame, *, target: str, first: int):
-    import matplotlib.pyplot as plt
+    from cohort.did import plot_panel
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for area, part in panel.groupby("area", sort=True, observed=True):
-        part = part.sort_values("exam_year")
-        style = (
-            {"color": "#b2182b", "linewidth": 2.2}
-            if area == target
-            else {"linewidth": 1.2, "alpha": 0.8}
-        )
-        ax.plot(part["exam_year"], 100 * part["share"], marker="o", label=area, **style)
-    ax.axvline(first - 0.5, color="grey", linestyle="--", linewidth=1)
-    ax.set_xlabel("exam year (end of 9th grade)")
-    ax.set_ylabel("enrolled 15 months later (%)")
-    ax.set_title("Youth education by baseline estate (intention to treat)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plot_panel(panel, unit="area", time="exam_year", outcome="share", treated=target,
+                      treat_start=first, percent=True, xlabel="exam year (end of 9th grade)",
+                      ylabel="enrolled 15 months later (%)",
+                      title="Youth education by baseline estate (intention to treat)")

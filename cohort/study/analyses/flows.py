@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cohort.disclosure import (
@@ -31,6 +30,7 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._figures import released_figure
 
 __all__ = ["Flows"]
 
@@ -138,16 +138,10 @@ class Flows(Analysis):
     def present(
         self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
     ) -> list[TableOutput]:
-        def flows_figure(released: pd.DataFrame, _o: Mapping[str, pd.DataFrame]):
-            return _plot_rates(released)
-
-        def retention_figure(_r: pd.DataFrame, others: Mapping[str, pd.DataFrame]):
-            return _plot_retention(others)
-
         target = ctx.spec.units.target
-
-        def sankey(released: pd.DataFrame, _o: Mapping[str, pd.DataFrame]):
-            return _plot_sankey(released, area=target)
+        flows_figure = released_figure(ctx, lambda released, _o: _plot_rates(released))
+        retention_figure = released_figure(ctx, lambda _r, others: _plot_retention(others))
+        sankey = released_figure(ctx, lambda released, _o: _plot_sankey(released, area=target))
 
         status = ordered(tables["status"], "group", [*_STATUSES, "all"])
         counterpart = ordered(tables["counterpart"], "group", [*_COUNTERPARTS, "all"])
@@ -189,7 +183,7 @@ class Flows(Analysis):
             ),
         ]
         if "decomposition" in tables:
-            outputs += _decomposition_outputs(tables, years)
+            outputs += _decomposition_outputs(tables, years, ctx)
         if "retention_cox" in tables:
             outputs.append(TableOutput(
                 "retention_cox", "Retention: hazard ratio of moving out (Cox)",
@@ -276,8 +270,8 @@ def _od_relations(od: pd.DataFrame, units: pd.DataFrame, target: str,
     return tuple(Relation(left, right) for left, right in out if right)
 
 
-def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int]
-                           ) -> list[TableOutput]:
+def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int],
+                           ctx: Context | None = None) -> list[TableOutput]:
     """The decomposition's terms, with the counts they reveal declared first.
 
     A term ``(r - S0 n) / N1`` with its published ``S0`` and ``N1`` gives its
@@ -288,6 +282,7 @@ def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int]
     class is withheld.
     """
     classes, status = tables["decomposition_classes"], tables["decomposition_status"]
+    draw = lambda released, _o: _plot_decomposition(released)  # noqa: E731
     rels = []
     for y in sorted(set(classes["year"])):
         cls = lambda c, col, y=y: CellRef("flows_decomposition_classes",  # noqa: E731
@@ -339,7 +334,7 @@ def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int]
             ModelOutput(on=("year", "term"), rests_on=(
                 RestsOn("flows_decomposition_classes", cells=pd.DataFrame(rests)),
                 RestsOn("flows_decomposition_status", cells=on_status))),
-            figure=lambda released, _o: _plot_decomposition(released),
+            figure=(released_figure(ctx, draw) if ctx is not None else draw),
             caption="The change from 1 January to 1 January of the next year in the "
             "estate's share of resource-strong adults (25-64), in percentage points "
             "(term 'change'), split exactly into the parts that add up to it. A part "
@@ -384,31 +379,15 @@ def _decomposition(d: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _plot_decomposition(released: pd.DataFrame):
-    from cohort.flows.plots import plot_decomposition
+    from cohort.flows import plot_decomposition
 
-    d = released.copy()
-    d["estimate"] = d["estimate"].astype(float)
-    change = d[d["term"] == "change"].set_index("year")["estimate"]
-    parts = d[d["term"] != "change"].rename(columns={"term": "component",
-                                                     "estimate": "contribution"})
-    parts["change"] = parts["year"].map(change)
-    return plot_decomposition(parts[["year", "component", "contribution", "change"]],
-                              title="Change in the share of resource-strong adults")
+    return plot_decomposition(released, title="Change in the share of resource-strong adults")
 
 
 def _plot_sankey(released: pd.DataFrame, *, area: str):
-    from matplotlib.figure import Figure
+    from cohort.flows import plot_flow_diagrams
 
-    from cohort.flows.plots import flow_diagram_table, plot_flow_diagram
-
-    periods = list(dict.fromkeys(released["period"].astype(str)))
-    fig = Figure(figsize=(9, 4.6 * max(len(periods), 1)))
-    axes = fig.subplots(max(len(periods), 1), 1, squeeze=False)[:, 0]
-    for ax, period in zip(axes, periods, strict=False):
-        table = flow_diagram_table(released, area=area, period=period)
-        plot_flow_diagram(table, area=area, title=f"Moves {period}", ax=ax)
-    fig.tight_layout()
-    return fig
+    return plot_flow_diagrams(released, area=area)
 
 
 def _ints(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -420,43 +399,22 @@ def _ints(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def _plot_rates(released: pd.DataFrame):
-    import matplotlib.pyplot as plt
+    from cohort.flows import plot_flow_rates
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    colours = {"resource_strong": "#1b7837", "not_resource_strong": "#762a83",
-               "not_adult": "#999999"}
-    for ax, col, title in ((axes[0], "in_moves", "moving in"), (axes[1], "out_moves",
-                                                                 "moving out")):
-        for g in _STATUSES:
-            part = released[released["group"] == g].sort_values("year")
-            rate = 1000 * part[col].astype(float) / part["population"].astype(float)
-            ax.plot(part["year"], rate, marker="o", color=colours[g], label=g.replace("_", " "))
-        ax.set_title(f"Residents {title}")
-        ax.set_xlabel("year")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("moves per 1,000 of the group on 1 January")
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plot_flow_rates(released, statuses=_STATUSES)
+
+
+_RETENTION_LABELS = {"resource_strong": "resource strong",
+                     "not_resource_strong": "not resource strong"}
+_RETENTION_COLOURS = {"resource_strong": "#1b7837", "not_resource_strong": "#762a83"}
 
 
 def _plot_retention(released: Mapping[str, pd.DataFrame]):
-    import matplotlib.pyplot as plt
+    """Both released retention curves on one plot (no risk table is released with them)."""
+    from cohort.survival import plot_km
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, colour in (("retention_resource_strong", "#1b7837"),
-                         ("retention_not_resource_strong", "#762a83")):
-        c = released.get(name)
-        if c is None or c.empty:
-            continue
-        t = np.r_[0.0, c["time"].to_numpy(float)]
-        y = np.r_[1.0, c["estimate"].to_numpy(float)]
-        ax.step(t, 100 * y, where="post", color=colour,
-                label=name.removeprefix("retention_").replace("_", " "))
-    ax.set_xlabel("years since moving in")
-    ax.set_ylabel("still living in the estate (%)")
-    ax.set_ylim(0, 100)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    curves = {s: released[f"retention_{s}"] for s in _RETENTION_LABELS
+              if f"retention_{s}" in released}
+    return plot_km(curves, labels=_RETENTION_LABELS, colours=_RETENTION_COLOURS, percent=True,
+                   xlabel="years since moving in", ylabel="still living in the estate (%)",
+                   title="Retention of in-movers by resource status at the in-move")

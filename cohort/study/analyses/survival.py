@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cohort.cohorts import EXIT_REASONS
@@ -22,6 +21,7 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._figures import released_figure
 
 __all__ = ["Survival"]
 
@@ -129,9 +129,7 @@ class Survival(Analysis):
         self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
     ) -> list[TableOutput]:
         horizon = params["horizon_months"]
-
-        def figure(released: pd.DataFrame, others: Mapping[str, pd.DataFrame]):
-            return _plot(others, horizon)
+        figure = released_figure(ctx, lambda _r, others: _plot_km(others, horizon=horizon))
 
         # the flow in the order of its steps, groups and exits as declared
         steps = list(tables["flow"]["criterion"])
@@ -372,32 +370,18 @@ def _cox(
     return tidy.reset_index(drop=True), support
 
 
-def _plot(released: Mapping[str, pd.DataFrame], horizon: int):
-    import matplotlib.pyplot as plt
+#: How the study draws its Kaplan-Meier figure (docs/methods/survival.md, "Figures").
+_KM_LABELS = {"exposed": "grew up in the estate", "comparison": "comparison"}
+_KM_COLOURS = {"exposed": "#b2182b", "comparison": "#2166ac"}
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    colours = {"km_exposed": "#b2182b", "km_comparison": "#2166ac"}
-    labels = {"km_exposed": "grew up in the estate", "km_comparison": "comparison"}
-    for name in ("km_exposed", "km_comparison"):
-        c = released.get(name)
-        if c is None or c.empty:
-            continue
-        c = c[c["time"] <= horizon]
-        t = np.r_[c["time"].to_numpy(), horizon]
-        y = 1 - np.r_[c["estimate"].to_numpy(), c["estimate"].to_numpy()[-1:]]
-        ax.step(t, 100 * y, where="post", color=colours[name], label=labels[name])
-        if "conf_low" in c.columns:
-            lo = 1 - np.r_[c["conf_high"].to_numpy(), c["conf_high"].to_numpy()[-1:]]
-            hi = 1 - np.r_[c["conf_low"].to_numpy(), c["conf_low"].to_numpy()[-1:]]
-            ax.fill_between(
-                t, 100 * lo, 100 * hi, step="post", alpha=0.15, color=colours[name], linewidth=0
-            )
-    ax.set_xlim(0, horizon)
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("months since the end of 9th grade")
-    ax.set_ylabel("started youth education (%)")
-    ax.set_title("Time to youth education: estate against comparison")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig
+
+def _plot_km(released: Mapping[str, pd.DataFrame], *, horizon: int):
+    """Both groups' released curves on one plot, the released risk table under them."""
+    from cohort.survival import plot_km
+
+    curves = {g: released[f"km_{g}"] for g in _GROUPS if f"km_{g}" in released}
+    return plot_km(curves, risk_table=released.get("risk_table"), risk_time="months",
+                   labels=_KM_LABELS, colours=_KM_COLOURS, scale="failure", percent=True,
+                   horizon=horizon, xlabel="months since the end of 9th grade",
+                   ylabel="started youth education (%)",
+                   title="Time to youth education: estate against comparison")
