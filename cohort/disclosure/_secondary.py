@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
 
 from cohort.exceptions import CohortError, DisclosureError
 
@@ -377,6 +378,24 @@ def attacker_intervals(
     return lo, hi
 
 
+def _connected(structure: Structure) -> np.ndarray:
+    """Per cell, the label of its connected part (cells linked by atoms or relations)."""
+    n = len(structure.cell_atoms)
+    rows = [np.full(len(a), i, dtype=np.int64) for i, a in enumerate(structure.cell_atoms)]
+    cols = [np.asarray(a, dtype=np.int64) + n for a in structure.cell_atoms]
+    k = n + structure.n_atoms
+    for r in (*structure.relations, *structure.equalities):
+        # a relation is a node joined to each of its cells
+        rows.append(np.asarray(r, dtype=np.int64))
+        cols.append(np.full(len(r), k, dtype=np.int64))
+        k += 1
+    r_ = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    c_ = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    graph = sparse.csr_matrix((np.ones(len(r_)), (r_, c_)), shape=(k, k))
+    _, labels = connected_components(graph, directed=False)
+    return labels[:n]
+
+
 def _partners(structure: Structure, c: int, candidates: np.ndarray) -> dict[int, list[int]]:
     """Candidate cells on a line through ``c`` (key differs in one dimension), by dimension."""
     t = structure.cell_table[c]
@@ -426,6 +445,9 @@ def protect(
     for eq in structure.equalities:  # an equality can bound atoms no published cell covers
         for j in eq:
             cover[structure.cell_atoms[j]] += 1
+    # Hiding a cell that no relation, equality or shared atom connects to c cannot
+    # widen c's interval: candidates come from c's connected part only.
+    part = _connected(structure)
     while pending:
         c = pending[0]
         atoms = structure.cell_atoms[c]
@@ -439,7 +461,7 @@ def protect(
             if hi[0] - lo[0] >= width - 1e-7:
                 pending.pop(0)
                 continue
-        open_ = np.flatnonzero(~suppressed & ~fixed & (values > 0))
+        open_ = np.flatnonzero(~suppressed & ~fixed & (values > 0) & (part == part[c]))
         # A relation with a single suppressed cell reveals that cell exactly: fix
         # those first (c's own, then any), else widen one of c's relations.
         # Parts are preferred to totals, which would cascade upwards.
@@ -475,6 +497,12 @@ def protect(
                     if np.intersect1d(structure.cell_atoms[j], mine).size]
         if not best:
             best = [int(j) for j in open_]
+        if not best and not primary[c]:
+            # c was hidden to protect other cells, and what is published pins it:
+            # its value is no secret (it is not small), and the cells it was meant to
+            # protect are checked on their own, with c's value known to the attacker.
+            pending.pop(0)
+            continue
         if not best:
             msg = ("secondary suppression cannot protect a suppressed cell: every other cell "
                    "is suppressed or was published in a linked table")

@@ -89,10 +89,14 @@ _DIM_NAME = re.compile(
     r"(year|month|week|day|date|age|time|period|quarter|code|kom|municipality|region"
     r"|area|rank|order|level|group|lag|lead|cohort|grade|term|seed|version|index|idx|bytes"
     r"|suppressed|cells|rows|files|threshold|base|sex|koen|gender|quintile|decile|percentile"
-    r"|category|class|type|status"
+    r"|category|class|type|status|goal"
+    # the same in Danish (a report in Danish names its columns so)
+    r"|år|aar|måned|maaned|alder|område|omraade|kommune|gruppe|periode|mål|maal|niveau"
     # shares, rates and estimates are not counts, even when every value is whole
     r"|share|rate|ratio|prop|pct|percent|per_1000|estimate|conf_|std_error|statistic"
-    r"|p_value|value|mean|effectiveness)"
+    r"|p_value|value|mean|effectiveness"
+    # nor are differences of counts (net moves: in-moves minus out-moves)
+    r"|(?:^|_)net(?:_|$)|difference)"
 )
 _PERSON_COL = re.compile(
     r"^(birth_?date|date_of_birth|foed_?dag|fødselsdag|fødselsdato|foedselsdato|death_?date"

@@ -187,3 +187,17 @@ def test_a_share_column_of_whole_values_is_not_a_count(tmp_path):
     pd.DataFrame({"area": ["a", "b", "c"], "children": [6, 2, 8]}).to_csv(
         tmp_path / "t.csv", index=False)
     assert not check_release(tmp_path).ok
+
+
+def test_a_net_difference_of_counts_is_not_a_count_but_moves_are(tmp_path):
+    """goals.csv's net (in-moves minus out-moves) may be 2 without showing 2 persons;
+    a column of moves with a 2 is a small count."""
+    years = list(range(2000, 2020))
+    net = pd.DataFrame({"year": years, "net": [2, -3, 1, 0] * 5})
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "bad").mkdir()
+    write_tabular(tmp_path / "ok" / "goals.csv", net)
+    assert not check_release(tmp_path / "ok").findings
+    moves = net.rename(columns={"net": "in_moves"}).assign(in_moves=[2, 3, 1, 0] * 5)
+    write_tabular(tmp_path / "bad" / "flows.csv", moves)
+    assert {f.rule for f in check_release(tmp_path / "bad").findings} == {"small_count"}

@@ -309,3 +309,28 @@ def test_numerator_bounded_by_its_denominator_does_not_reveal_a_small_complement
              ([0, 3], np.nan), ([1, 4], 50), ([2, 5], np.nan), ([0, 1, 2, 3, 4, 5], 60)]
     (lo, hi), = _pair_bounds(naive, 6, [[5]])
     assert hi - lo < width_needed(5)
+
+
+def test_cells_no_relation_reaches_are_never_hidden_for_another():
+    """Units outside a dimension's hierarchy (the target, its district and the
+    municipality beside comparison areas pooled) share no relation with the areas:
+    hiding them cannot widen an area's interval, so they stay published however
+    much the areas need (the goals table of a study, school absence 2018 on 20,000
+    synthetic persons)."""
+    areas = ["a1", "a2", "a3", "a4", "a5", "a6", "a7"]
+    num = [10, 22, 74, 15, 15, 11, 4, 1, 1, 1]
+    den = [34, 158, 591, 53, 55, 41, 13, 5, 2, 1]
+    df = pd.DataFrame({"unit": ["target", "district", "municipality", *areas],
+                       "numerator": num, "denominator": den})
+    pooled = df[df["unit"].isin(areas)][["numerator", "denominator"]].sum()
+    df = pd.concat([df, pd.DataFrame([{"unit": "comparison", **pooled}])], ignore_index=True)
+    df["share"] = df["numerator"] / df["denominator"]
+    r = suppress_counts(df, count_cols=["numerator", "denominator"], by=["unit"],
+                        totals={"unit": {"comparison": areas}},
+                        shares={"share": ("numerator", "denominator")}).frame.set_index("unit")
+    for unit in ("target", "district", "municipality"):
+        assert r.loc[unit, "numerator"] == df.set_index("unit").loc[unit, "numerator"]
+        assert r.loc[unit, "denominator"] == df.set_index("unit").loc[unit, "denominator"]
+    # and the areas are protected: every small count is blank
+    small = df.set_index("unit")["numerator"].between(1, 4)
+    assert r.loc[small[small].index, "numerator"].isna().all()
