@@ -45,9 +45,52 @@ exit codes:
 """
 
 
+class _Version(argparse.Action):
+    """``--version``: the distribution, its version and source hash (computed only now)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help=None):  # noqa: A002 - argparse's keyword
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from cohort._provenance import version_line
+
+        sys.stdout.write(version_line() + "\n")
+        parser.exit(0)
+
+
+_VERIFY_EPILOG = """\
+exit codes:
+  0  every released file is byte-identical to the rerun
+  1  a file differs: each differing table is named with its first differing cell
+  3  the installed software (version, source_sha256, Python, a dependency), the study
+     file or the extract is not the one the manifest records (the message says which)
+"""
+
+_DIFF_EPILOG = """\
+exit codes: 0 the releases are identical, 1 they differ, 3 a folder is not a release.
+Counts and released cells only: the output passes cohort check-release.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cohort", description="Register-based cohort and moving-pattern studies.")
+    p.add_argument("--version", action=_Version,
+                   help="print the distribution, its version and source hash, and exit")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines or timings on standard error (errors and the "
+                   "summary still appear)")
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress lines or timings on standard error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add = sub.add_parser
+
+    def add_parser(name, **kw):
+        return _add(name, parents=[quiet], **kw)
+
+    sub.add_parser = add_parser  # every command takes --quiet after its name too
 
     v = sub.add_parser("validate", help="validate a register extract against the data contract")
     v.add_argument("path", type=Path, help="the extract folder (with extract.toml)")
@@ -78,6 +121,30 @@ def _parser() -> argparse.ArgumentParser:
                    "new path, an empty folder, or a release of the same study, which is "
                    "replaced; never inside, equal to or around the extract")
     r.add_argument("--extract", type=Path, default=None, help="the extract folder")
+    r.add_argument("--dated", action="store_true", default=None,
+                   help="--out names a parent folder: the release goes to "
+                   "OUT/<study>-<extract_end>/ (the study file's name, the extract's end "
+                   "date), so that every year's release is kept")
+
+    ve = sub.add_parser(
+        "verify", help="rerun a release from its manifest and compare every file",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_VERIFY_EPILOG)
+    ve.add_argument("release", type=Path, help="the release folder (with manifest.json)")
+    ve.add_argument("--extract", type=Path, required=True,
+                    help="the extract the release was made from")
+    ve.add_argument("--study", type=Path, default=None,
+                    help="the study file (default: the path the manifest records)")
+
+    df = sub.add_parser(
+        "diff", help="what changed between two releases of a study",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_DIFF_EPILOG)
+    df.add_argument("old", type=Path, help="last year's release")
+    df.add_argument("new", type=Path, help="this year's release")
+    df.add_argument("--tolerance", type=float, default=1e-6,
+                    help="relative change below which model output counts as unchanged "
+                    "(default 1e-6); counts and shares must be equal")
+    df.add_argument("--out", type=Path, default=None,
+                    help="also write the diff to this new file (never overwritten)")
 
     c = sub.add_parser("check-release", help="scan a folder before it leaves the server")
     c.add_argument("path", type=Path)
@@ -95,13 +162,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
-    from cohort import commands
+    from cohort import _progress, commands
     from cohort.disclosure import install_log_filter
 
     install_log_filter()  # log records of the library are scrubbed of pid- or CPR-like text
+    reporter = None if args.quiet else _progress.Reporter(sys.stderr)
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _progress.reporting(reporter or _Silent()):
             warnings.simplefilter("default", CohortWarning)
             if args.command == "validate":
                 return commands.validate(args.path, out=args.out)
@@ -112,7 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "demo":
                 return commands.demo(args.out, persons=args.persons, seed=args.seed)
             if args.command == "run":
-                return commands.run(args.study, out=args.out, extract=args.extract)
+                return commands.run(args.study, out=args.out, extract=args.extract,
+                                    dated=args.dated)
+            if args.command == "verify":
+                return commands.verify(args.release, extract=args.extract, study=args.study)
+            if args.command == "diff":
+                return commands.diff(args.old, args.new, tolerance=args.tolerance,
+                                     out=args.out)
             if args.command == "check-release":
                 return commands.check_release(args.path, threshold=args.threshold)
             if args.command == "pseudonymise":
@@ -135,6 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     return EXIT_USER  # pragma: no cover - argparse requires a command
+
+
+def _Silent():  # noqa: N802 - a reporter that writes nowhere (--quiet)
+    import io
+
+    from cohort._progress import Reporter
+
+    return Reporter(io.StringIO(), tty=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

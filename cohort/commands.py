@@ -14,15 +14,17 @@ from typing import TextIO
 
 from cohort.exceptions import EXIT_DATA, EXIT_FINDINGS, EXIT_OK, UserError
 
-__all__ = ["check_release", "demo", "pseudonymise", "run", "synth", "validate"]
+__all__ = ["check_release", "demo", "diff", "pseudonymise", "run", "synth", "validate",
+           "verify"]
 
 
 def validate(path: Path, *, out: Path, stream: TextIO | None = None) -> int:
     """``cohort validate PATH [--out DIR]``: 0 valid, 1 rows quarantined, 2 stopped."""
     stream = stream or sys.stdout
+    from cohort import _progress
     from cohort.extract import validate_extract
 
-    with _os_errors():
+    with _os_errors(), _progress.step(f"validating the extract {path}"):
         report = validate_extract(path, out=out)
     stream.write(report.render())
     stream.write(f"\nReport and quarantine files written to {out}\n")
@@ -70,13 +72,14 @@ def demo(
     kwargs = {} if persons is None else {"persons": persons}
     if seed is not None:
         kwargs["seed"] = seed
-    progress.write(f"synthesising registers into {extract}\n")
+    say = _say(progress)
+    say(f"synthesising registers into {extract}")
     synthesise(extract, format="parquet", **kwargs)
     result = run_study(
         load_study(_bundled_study()),
         out=out / "release",
         extract=extract,
-        progress=lambda msg: progress.write(msg + "\n"),
+        progress=say,
     )
     stream.write(_summary(result))
     return EXIT_FINDINGS if result.left_out else EXIT_OK
@@ -84,19 +87,47 @@ def demo(
 
 def run(
     study: Path, *, out: Path | None, extract: Path | None, stream: TextIO | None = None,
-    progress: TextIO | None = None,
+    progress: TextIO | None = None, dated: bool | None = None,
 ) -> int:
-    """``cohort run STUDY.toml [--out DIR] [--extract DIR]``."""
+    """``cohort run STUDY.toml [--out DIR] [--extract DIR] [--dated]``."""
     from cohort.study import load_study, run_study
 
     stream = stream or sys.stdout
-    progress = progress or sys.stderr
     result = run_study(
-        load_study(study), out=out, extract=extract,
-        progress=lambda msg: progress.write(msg + "\n"),
+        load_study(study), out=out, extract=extract, progress=_say(progress), dated=dated,
     )
     stream.write(_summary(result))
     return EXIT_FINDINGS if result.left_out else EXIT_OK
+
+
+def verify(release: Path, *, extract: Path, study: Path | None = None,
+           stream: TextIO | None = None, progress: TextIO | None = None) -> int:
+    """``cohort verify RELEASE --extract DIR``: 0 identical, 1 differs, 3 other software."""
+    from cohort.study import verify_release
+
+    stream = stream or sys.stdout
+    result = verify_release(release, extract=extract, study=study, progress=_say(progress))
+    stream.write(result.render())
+    return EXIT_OK if result.identical else EXIT_FINDINGS
+
+
+def diff(old: Path, new: Path, *, tolerance: float, out: Path | None = None,
+         stream: TextIO | None = None) -> int:
+    """``cohort diff OLD NEW``: 0 identical, 1 the releases differ."""
+    from cohort.study import diff_releases
+
+    stream = stream or sys.stdout
+    if out is not None and (out.exists() or out.is_symlink()):
+        msg = f"--out {out}: the file exists; choose a new path (it is never overwritten)"
+        raise UserError(msg)
+    result = diff_releases(old, new, tolerance=tolerance)
+    text = result.render()
+    if out is not None:
+        with _os_errors():
+            with out.open("x", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+    stream.write(text)
+    return EXIT_OK if result.identical else EXIT_FINDINGS
 
 
 def check_release(path: Path, *, threshold: int, stream: TextIO | None = None) -> int:
@@ -142,6 +173,17 @@ def _os_errors() -> Iterator[None]:
             "free space"
         )
         raise UserError(msg) from None
+
+
+def _say(progress: TextIO | None):
+    """Where the runner's lines go: the command line's reporter, else ``progress``."""
+    from cohort import _progress
+
+    rep = _progress.current()
+    if rep is not None:
+        return rep.line
+    stream = progress or sys.stderr
+    return lambda msg: stream.write(msg + "\n")
 
 
 def _bundled_study() -> Path:

@@ -50,7 +50,7 @@ from cohort.exceptions import CohortError, DisclosureError, DisclosureWarning, U
 __all__ = ["MANIFEST", "Release", "sha256_file"]
 
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,99}$")
 _KINDS = ("counts", "model", "km")
 #: Columns a model table may have besides its keys; ``lb, ub`` bound an identified set.
@@ -93,9 +93,9 @@ def _versions(packages: Sequence[str]) -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             if name == "cohort":
-                import cohort
+                from cohort._provenance import software
 
-                out[name] = f"{cohort.__version__} (not installed)"
+                out[name] = software()["version"]
             else:
                 out[name] = "not installed"
     return out
@@ -169,6 +169,11 @@ class Release:
     study
         The study's name, recorded in the manifest: a release of another study is
         never replaced.
+    provenance
+        Further fields of the manifest (the runner records ``extract`` -- its hash
+        and end date -- and ``resolved_years``). The installed software is always
+        recorded (``software``: distribution, version, ``source_sha256``, Python,
+        the versions of every runtime dependency).
 
     Examples
     --------
@@ -195,9 +200,11 @@ class Release:
         seed: int | None = None,
         packages: Sequence[str] = DEFAULT_PACKAGES,
         study: str | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
         self.study = study
+        self._provenance = dict(provenance or {})
         self.settings = DisclosureSettings() if disclosure is None else disclosure
         if not isinstance(self.settings, DisclosureSettings):
             msg = "disclosure must be a DisclosureSettings"
@@ -614,6 +621,14 @@ class Release:
             },
             "outputs": outputs,
         }
+        from cohort._provenance import software
+
+        manifest["software"] = software()
+        for key, value in self._provenance.items():
+            if key in manifest:
+                msg = f"provenance field {key!r} is a field of the manifest already"
+                raise UserError(msg)
+            manifest[key] = value
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
         (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8", newline="\n")
 

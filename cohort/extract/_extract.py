@@ -259,9 +259,12 @@ def _load(
     errors_dir: Path | None = None,
     errors_shown: Path | None = None,
 ) -> ValidationReport:
+    from cohort import _progress
+
     found = discover(path)
     raw: dict[str, RawTable] = {}
-    for stem, file in found.tables.items():
+    for k, (stem, file) in enumerate(found.tables.items(), start=1):
+        _progress.item(f"reading {stem}", k, len(found.tables))
         raw[stem] = read_raw(con, stem, file, meta, path)
     # The CPR rule stops everything before any table is validated or written.
     for table in raw.values():
@@ -283,8 +286,10 @@ def _load(
         )
         raise ContractError(msg)
     checks: dict[str, TableReport] = {}
+    present = [n for n in _ORDER if n in sources]
     for name in _ORDER:
         if name in sources:
+            _progress.item(f"validating {name}", present.index(name) + 1, len(present))
             try:
                 c = check_table(
                     con, TABLES[name], sources[name], decimal=meta.csv_decimal,

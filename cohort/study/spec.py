@@ -54,7 +54,7 @@ _PUBLISHED_KEYS = ("unit", "indicator", "year", "percent", "period", "source")
 _REPORT_KEYS = ("language",)
 LANGUAGES = ("en", "da")
 _DISCLOSURE_KEYS = ("threshold", "rounding", "rounding_base", "enabled", "reason")
-_OUTPUT_KEYS = ("folder",)
+_OUTPUT_KEYS = ("folder", "dated")
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,9 @@ class Units:
 
     ``names`` maps a unit (``"area:vaerebro_park"``, ``"municipality:159"``,
     ``"district:bagsvaerd"``; a bare area name counts as ``area:``) to the name a
-    reader knows it by (``"Værebro Park"``); units without one are shown by their
-    code made readable.
+    reader knows it by (``"Værebro Park"``); an area or district without one is
+    shown by its code unchanged (``"vaerebro_park"``: nothing invented), a
+    municipality by the shipped municipality table (``"Gladsaxe Kommune"``).
     """
 
     target: str
@@ -88,7 +89,7 @@ class Units:
             from cohort.indicators.plots import unit_name
 
             return unit_name(key)
-        return value.replace("_", " ").capitalize()
+        return value
 
     @property
     def target_unit(self) -> str:
@@ -141,6 +142,21 @@ class StudySpec:
     #: source -- drawn beside the computed ones where given, nowhere else
     published: tuple[Mapping[str, Any], ...] = ()
     language: str = "en"
+    #: ``[output] dated = true``: the folder is a parent of dated releases,
+    #: ``<folder>/<study>-<extract_end>`` (as ``cohort run --dated``)
+    dated: bool = False
+
+    @property
+    def slug(self) -> str:
+        """The study's short name in a dated release folder: the study file's stem.
+
+        Without a file, the study's name; letters, digits, ``_`` and ``-`` only.
+        """
+        import re
+
+        stem = self.source.stem if self.source is not None else self.name
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")
+        return slug or "study"
 
     def fingerprint(self, *parts: object) -> str:
         """A stable hash of the study's settings and ``parts`` (for the cache)."""
@@ -236,6 +252,7 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
     folder = Path(_typed(output.get("folder", "release"), str, "folder", f"{where} [output]"))
     if source is not None and not folder.is_absolute():
         folder = source.parent / folder
+    dated = _typed(output.get("dated", False), bool, "dated", f"{where} [output]")
     analyses_raw = _table(raw, "analyses", where)
     _check_keys(analyses_raw, tuple(ANALYSES), f"{where} [analyses]")
     analyses: dict[str, Mapping[str, Any]] = {}
@@ -262,6 +279,7 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
         intervention=intervention,
         published=published,
         language=language,
+        dated=dated,
     )
 
 

@@ -117,9 +117,12 @@ def synthesise(
     out = Path(out)
     name = f"Synthetic register extract (seed {seed}, {persons:,} persons)"
     _check_out(out)
+    from cohort import _progress
+
     if format != "dst":
         try:
-            rows = write_canonical(out, persons=persons, seed=seed, fmt=format, name=name)
+            with _progress.step(f"writing {persons:,} synthetic persons ({format}) to {out}"):
+                rows = write_canonical(out, persons=persons, seed=seed, fmt=format, name=name)
         except OSError as err:  # a full disk, a file-size limit, no permission
             raise output_error(err, out, what="the extract folder", option="output folder",
                                note=_INCOMPLETE) from None
@@ -140,12 +143,16 @@ def synthesise(
                            option="TMPDIR") from None
     try:
         try:
-            rows = write_canonical(tmp, persons=persons, seed=seed, fmt="parquet", name=name)
+            with _progress.step(f"writing {persons:,} synthetic persons (canonical, in a "
+                                "temporary folder)"):
+                rows = write_canonical(tmp, persons=persons, seed=seed, fmt="parquet",
+                                       name=name)
         except OSError as err:
             raise output_error(err, tmp, what="the temporary folder (TMPDIR)",
                                option="TMPDIR") from None
         try:
-            write_dst_extract(tmp, out, seed=seed)
+            with _progress.step(f"writing Statistics Denmark's layout to {out}"):
+                write_dst_extract(tmp, out, seed=seed)
         except OSError as err:
             raise output_error(err, out, what="the extract folder", option="output folder",
                                note=_INCOMPLETE) from None

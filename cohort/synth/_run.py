@@ -43,9 +43,12 @@ def write_canonical(
     world = make_world(
         persons, att_enrolment=att_enrolment, att_youth_convictions=att_youth_convictions
     )
+    from cohort import _progress
+
     writer = ExtractWriter(out, fmt=fmt, name=name, schemas={t: schema(t) for t in TABLES})
     try:
         writer.write("addresses", address_table(world, seed=seed))
+        _progress.item("simulating the municipality and the estates")
         rng = np.random.default_rng([seed, 0])
         block = simulate(world, rng, local=True, stock_households=0)
         quota = min(block.P.n, int(persons * _MAX_LOCAL_SHARE))
@@ -54,6 +57,7 @@ def write_canonical(
         rest = persons - done
         n_chunks = max(1, math.ceil(rest / CHUNK_PERSONS)) if rest > 0 else 0
         for j in range(n_chunks):
+            _progress.item("simulating the national sample, block", j + 1, n_chunks)
             q = rest // n_chunks + (1 if j < rest % n_chunks else 0)
             attempt = 0
             while True:

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import re
 import tomllib
-from importlib import metadata
 from pathlib import Path
 
 import matplotlib
@@ -110,7 +109,9 @@ def _redraw(release: Path, name: str):
 
 def _written(fig, name: str) -> tuple[bytes, bytes]:
     """PNG and SVG as ``Release.write_figure`` writes them."""
-    software = f"cohort {metadata.version('cohort')}"
+    from cohort.disclosure.release import _versions
+
+    software = f"cohort {_versions(('cohort',))['cohort']}"
     png, svg = io.BytesIO(), io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": f"cohort-{name}", "svg.fonttype": "path"}):
         fig.savefig(png, format="png", metadata={"Software": software})

@@ -154,6 +154,9 @@ INCOMPLETE = (
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    from cohort import _progress
+
+    _progress.item(f"writing {path.name}")
     try:
         con.execute(f"COPY ({sql}) TO {sql_str(str(path))} (FORMAT PARQUET)")
     except duckdb.Error as err:

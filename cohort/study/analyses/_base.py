@@ -24,8 +24,11 @@ import pandas as pd
 from cohort.disclosure import Policy
 from cohort.exceptions import StudyFileError
 
-__all__ = ["NOTES", "Analysis", "Context", "ExtractFacts", "Param", "TableOutput", "left_out",
-           "ordered"]
+__all__ = ["LATEST", "NOTES", "Analysis", "Context", "ExtractFacts", "Param", "TableOutput",
+           "left_out", "ordered"]
+
+#: The end of a year range that rolls forward with the extract: ``years = [2016, "latest"]``.
+LATEST = "latest"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class Analysis:
                 raise StudyFileError(msg)
         out: dict[str, Any] = {}
         derived = self.defaults(params, intervention, where=where)
+        rolling = self.rolling_params()
         for p in self.params:
             value = params.get(p.name, derived.get(p.name, p.default))
             kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
@@ -144,9 +148,72 @@ class Analysis:
                 listed = ", ".join(repr(a) for a in p.allowed)
                 msg = f"{where}: {p.name} must be one of {listed}; got {value!r}"
                 raise StudyFileError(msg)
+            if p.name in rolling:
+                _check_rolling(value, rolling[p.name], where=where, name=p.name)
             out[p.name] = value
-        self.check(out, where=where)
+        if not any(_has_latest(out[n]) for n in rolling):
+            # the checks across parameters need the years: with "latest" they run once
+            # the extract is read (resolve_latest), still before anything computes
+            self.check(out, where=where)
         return out
+
+    def rolling_params(self) -> dict[str, str]:
+        """The parameters that may end in ``"latest"``: ``{name: "range" | "periods"}``.
+
+        A year range (``[first, last]``: a parameter named ``*years`` whose default
+        is two years) or a list of them (named ``*periods``).
+        """
+        out = {}
+        for p in self.params:
+            d = p.default
+            if p.name.endswith("years") and _is_pair(d):
+                out[p.name] = "range"
+            elif (p.name.endswith("periods") and isinstance(d, list) and d
+                  and all(_is_pair(x) for x in d)):
+                out[p.name] = "periods"
+        return out
+
+    def latest_year(self, facts: ExtractFacts, param: str) -> int:  # noqa: ARG002
+        """The year ``"latest"`` stands for in ``param``, on an extract.
+
+        The default: the last full calendar year the extract covers (its end year
+        when it ends on 31 December, else the year before). An analysis whose
+        outcome needs follow-up after the last year overrides this.
+        """
+        end = facts.extract_end
+        return end.year if (end.month, end.day) == (12, 31) else end.year - 1
+
+    def resolve_latest(self, params: Mapping[str, Any], facts: ExtractFacts, *, where: str,
+                       intervention: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``params`` with every ``"latest"`` replaced by :meth:`latest_year`, checked whole.
+
+        Returns the parameters and the resolved ranges by parameter (for the
+        manifest); a range that no longer fits (its first year after the resolved
+        last, a cross-check that fails) is a :class:`StudyFileError` naming what
+        ``"latest"`` became.
+        """
+        resolved: dict[str, Any] = dict(params)
+        years: dict[str, Any] = {}
+        for name, kind in self.rolling_params().items():
+            value = params.get(name)
+            if not _has_latest(value):
+                continue
+            last = self.latest_year(facts, name)
+            if kind == "range":
+                resolved[name] = [value[0], last]
+            else:
+                resolved[name] = [[a, last if b == LATEST else b] for a, b in value]
+            years[name] = resolved[name]
+        if not years:
+            return dict(params), {}
+        try:
+            return self.validate(resolved, where=where, intervention=intervention), years
+        except StudyFileError as err:
+            said = "; ".join(f"{n} with \"{LATEST}\" is {v} on this extract" for n, v in
+                             years.items())
+            msg = (f"{err} ({said}, which ends {facts.extract_end.isoformat()}: "
+                   f"\"{LATEST}\" is the last year the extract covers for this analysis)")
+            raise StudyFileError(msg) from None
 
     def defaults(self, params: Mapping[str, Any], intervention: Any, *,  # noqa: ARG002
                  where: str) -> dict[str, Any]:
@@ -195,3 +262,31 @@ def year_range(value: list, *, where: str, name: str = "years") -> list[int]:
         msg = f"{where}: {name} must be [first, last], e.g. [2010, 2019]; got {value!r}"
         raise StudyFileError(msg)
     return list(range(value[0], value[1] + 1))
+
+
+def _is_pair(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value))
+
+
+def _has_latest(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_has_latest(v) for v in value)
+    return value == LATEST
+
+
+def _check_rolling(value: Any, kind: str, *, where: str, name: str) -> None:
+    """``"latest"`` only as the last year of a range; the first is a year."""
+    if not _has_latest(value):
+        return
+    pairs = [value] if kind == "range" else value
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)
+                and not isinstance(pair[0], bool)
+                and (pair[1] == LATEST or (isinstance(pair[1], int)
+                                           and not isinstance(pair[1], bool)))):
+            example = ('[2010, "latest"]' if kind == "range"
+                       else '[[2010, 2014], [2015, "latest"]]')
+            msg = (f"{where}: {name} must be [first, last] with a year first and a year or "
+                   f"\"latest\" last, e.g. {example}; got {value!r}")
+            raise StudyFileError(msg)
