@@ -23,6 +23,7 @@ import datetime as dt
 import textwrap
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -111,6 +112,12 @@ def add_source_note(fig: Figure, *lines: str, fontsize: float = _NOTE_FONTSIZE) 
     if fig.get_layout_engine() is not None:
         fig.draw_without_rendering()  # lay it out once, then keep that layout
         fig.set_layout_engine("none")
+    # a figure legend keeps its place over the drawing: pinned by its lower left corner
+    legends = []
+    if fig.legends:
+        fig.draw_without_rendering()
+        to_fig = fig.transFigure.inverted()
+        legends = [(leg, to_fig.transform(leg.get_window_extent().p0)) for leg in fig.legends]
     width, height = (float(v) for v in fig.get_size_inches())
     chars = max(40, int(width * 72 / (fontsize * 0.55)))
     wrapped = [part for line in lines
@@ -124,10 +131,17 @@ def add_source_note(fig: Figure, *lines: str, fontsize: float = _NOTE_FONTSIZE) 
     for ax in fig.axes:
         pos = ax.get_position(original=True)
         ax.set_position([pos.x0, pos.y0 * keep + shift, pos.width, pos.height * keep])
+    for sub in fig.subfigs:  # a subfigure carries its axes, titles and legends with it
+        b = sub.bbox_relative
+        b.set_points(np.array([[b.x0, b.y0 * keep + shift], [b.x1, b.y1 * keep + shift]]))
     for text in fig.texts:
         if text.get_transform() is fig.transSubfigure:
             x, y = text.get_position()
             text.set_position((x, y * keep + shift))
+    for leg, (x, y) in legends:
+        leg.set_loc("lower left")
+        leg.borderaxespad = 0.0
+        leg.set_bbox_to_anchor((x, y * keep + shift), transform=fig.transFigure)
     for i, line in enumerate(wrapped):
         fig.text(0.01, (extra - pad - i * line_h) / new_h, line, ha="left", va="top",
                  fontsize=fontsize, color=_NOTE_COLOUR)

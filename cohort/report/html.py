@@ -16,8 +16,16 @@ import numpy as np
 import pandas as pd
 
 import cohort
+from cohort.report._text import (
+    integer,
+    number,
+    percent,
+    text,
+    unit_label,
+    value_label,
+)
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "table_html"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 70rem;
@@ -45,57 +53,96 @@ def _esc(x: object) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _cell(value: Any, column: str) -> tuple[str, str]:
+def _cell(value: Any, column: str, language: str = "en", units: Any = None
+          ) -> tuple[str, str]:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "·", "sup"
     if isinstance(value, bool | np.bool_):
-        return ("yes" if value else "no"), "txt"
+        return text("report.yes" if value else "report.no", language), "txt"
     if isinstance(value, numbers.Integral):
         if column in ("year", "list_year", "municipality") or column.endswith("_year"):
             return str(value), ""
-        return f"{int(value):,}", ""
+        return integer(value, language), ""
     if isinstance(value, numbers.Real):
         value = float(value)
         if column in ("share",) or column.endswith("_share"):
-            return f"{100 * value:.1f} %", ""
-        if value.is_integer() and abs(value) < 1e12:
-            return f"{int(value):,}", ""
-        return f"{value:,.4g}", ""
-    return str(value), "txt"
+            return percent(value, language), ""
+        return number(value, language), ""
+    shown = value_label(column, value, language, units)
+    return (str(value) if shown is None else shown), "txt"
 
 
-def _table(df: pd.DataFrame) -> str:
-    head = "".join(
-        f'<th class="{"txt" if df[c].dtype == object else ""}">{_esc(c)}</th>' for c in df.columns
-    )
+def _header(column: str, language: str) -> str:
+    """A column's header: its words in the language (English: the CSV's column name)."""
+    key = f"col.{column}"
+    try:
+        return text(key, language)
+    except KeyError:  # a column the catalog does not know: its name, as in the CSV
+        return column
+
+
+def _table(df: pd.DataFrame, language: str = "en", units: Any = None) -> str:
+    heads = []
+    for c in df.columns:
+        cls = "txt" if df[c].dtype == object else ""
+        words = _header(str(c), language)
+        title = f' title="{_esc(c)}"' if words != str(c) else ""  # the CSV's column
+        heads.append(f'<th class="{cls}"{title}>{_esc(words)}</th>')
+    head = "".join(heads)
     rows = []
     for rec in df.itertuples(index=False):
         cells = []
         for c, v in zip(df.columns, rec, strict=True):
-            text, cls = _cell(v, str(c))
-            cells.append(f'<td class="{cls}">{_esc(text)}</td>')
+            shown, cls = _cell(v, str(c), language, units)
+            cells.append(f'<td class="{cls}">{_esc(shown)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def table_html(df: pd.DataFrame, *, name: str | None = None, collapsed: bool = False) -> str:
+def table_html(df: pd.DataFrame, *, name: str | None = None, collapsed: bool = False,
+               language: str = "en", units: Any = None) -> str:
     """A released table as an HTML table; suppressed cells show a dot.
 
     A table of at most ``_MAX_ROWS`` rows is shown whole (folded under
     ``<details>`` with ``collapsed``, as under a figure that draws it). A longer
     one is not inlined: a line links its CSV (``name``.csv, written beside the
     report) and its first ``_MAX_ROWS`` rows are folded under ``<details>``.
+
+    ``language``: the words and numbers of the report (headers, category values,
+    decimal comma in Danish); ``units``: the study's
+    :class:`~cohort.study.spec.Units`, whose display names the unit columns show.
+    The CSV keeps the codes.
     """
-    csv = f'<a href="{_esc(name)}.csv">{_esc(name)}.csv</a>' if name else "the CSV"
+    def t(key: str, **fmt: Any) -> str:
+        return text(key, language, **fmt)
+
+    csv = (f'<a href="{_esc(name)}.csv">{_esc(name)}.csv</a>' if name
+           else _esc(t("report.the_csv")))
+    rows = integer(len(df), language)
     if len(df) <= _MAX_ROWS:
-        body = _table(df)
+        body = _table(df, language, units)
         if not collapsed:
             return body
-        label = f"Table {_esc(name)} ({len(df):,} rows; {_esc(name)}.csv)" if name else "Table"
+        label = (_esc(t("report.table_named", name=name, rows=rows)) if name
+                 else _esc(t("report.table")))
         return f"<details><summary>{label}</summary>{body}</details>"
-    return (f'<p class="caption">{len(df):,} rows, too many to show here: all in {csv}.</p>'
-            f"<details><summary>The first {_MAX_ROWS} rows</summary>"
-            f"{_table(df.head(_MAX_ROWS))}</details>")
+    return (f'<p class="caption">{_fill(text("report.too_long", language), rows=rows, csv=csv)}'
+            "</p>"
+            f"<details><summary>{_esc(t('report.first_rows', n=_MAX_ROWS))}</summary>"
+            f"{_table(df.head(_MAX_ROWS), language, units)}</details>")
+
+
+def _status(status: Any, language: str) -> str:
+    """The extract's validation status in words of the language (else as it is)."""
+    try:
+        return _esc(text(f"report.status.{status}", language))
+    except KeyError:
+        return _esc(status)
+
+
+def _fill(template: str, **markup: str) -> str:
+    """A catalog text as HTML: its words escaped, its fields given as (escaped) markup."""
+    return _esc(template).format(**markup)
 
 
 def render_report(
@@ -112,38 +159,49 @@ def render_report(
     :meth:`~cohort.disclosure.Release.whole_release_summary`).
     """
     u = spec.units
+    language = getattr(spec, "language", "en")
+
+    def t(key: str, **fmt: Any) -> str:
+        return _esc(text(key, language, **fmt))
+
+    def n(value: Any) -> str:
+        return _esc(integer(value, language))
+
+    def named(unit: Any) -> str:
+        return unit_label(unit, language, u)
+
     title = _esc(spec.name)
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{_esc(language)}"><head><meta charset="utf-8">',
         f"<title>{title}</title><style>{_CSS}</style></head><body>",
         f"<h1>{title}</h1>",
-        f'<p class="meta">cohort {_esc(cohort.__version__)} · extract '
-        f"{_esc(report.extract)} (registers to {_esc(report.extract_end)}) · seed "
-        f"{_esc(spec.seed)} · disclosure threshold {_esc(spec.disclosure.threshold)}"
-        + ("" if spec.disclosure.enabled else " · <strong>disclosure control DISABLED</strong>")
+        '<p class="meta">'
+        + t("report.meta", version=cohort.__version__, extract=report.extract,
+            end=report.extract_end, seed=spec.seed, threshold=spec.disclosure.threshold)
+        + ("" if spec.disclosure.enabled
+           else f" · <strong>{t('report.meta_disabled')}</strong>")
         + "</p>",
     ]
     if spec.description:
         parts.append(f"<p>{_esc(spec.description)}</p>")
-    named = getattr(u, "name", lambda x: x)
     district = getattr(u, "district_unit", None)
-    parts.append(
-        f"<p>Target area <strong>{_esc(named(u.target))}</strong> in "
-        f"{_esc(named(f'municipality:{u.municipality}'))}"
-        + (f", district {_esc(named(district))}" if district else "")
-        + "; comparison areas: "
-        f"{_esc(', '.join(named(c) for c in u.comparison) or 'none')}.</p>"
-    )
-    parts.append("<nav><h2>Contents</h2><ul>")
+    parts.append("<p>" + _fill(
+        text("report.units", language),
+        target=f"<strong>{_esc(named(u.target_unit))}</strong>",
+        municipality=_esc(named(u.municipality_unit)),
+        district=t("report.district", district=named(district)) if district else "",
+        comparison=_esc(", ".join(named(c) for c in u.comparison)) or t("report.none"),
+    ) + "</p>")
+    parts.append(f"<nav><h2>{t('report.contents')}</h2><ul>")
     for s in sections:
         parts.append(f'<li><a href="#{_esc(s["key"])}">{_esc(s["title"])}</a></li>')
-    parts.append('<li><a href="#data">The data and disclosure control</a></li></ul></nav>')
+    parts.append(f'<li><a href="#data">{t("report.data")}</a></li></ul></nav>')
     for s in sections:
         parts.append(f'<section id="{_esc(s["key"])}"><h2>{_esc(s["title"])}</h2>')
         parts.append(f"<p>{_esc(s['description'])}</p>")
         for note in s.get("notes", ()):
-            parts.append(f'<p class="note"><strong>Note:</strong> {_esc(note)}</p>')
+            parts.append(f'<p class="note"><strong>{t("report.note")}</strong> {_esc(note)}</p>')
         for o in s["outputs"]:
             parts.append(f'<h3 id="{_esc(o["name"])}">{_esc(o["title"])}</h3>')
             if o["figure"]:
@@ -151,37 +209,25 @@ def render_report(
                     f'<figure><img src="{_esc(o["figure"])}.png" alt="{_esc(o["title"])}">'
                     f"<figcaption>{_esc(o['caption'])}</figcaption></figure>"
                 )
-                parts.append(table_html(o["table"], name=o["name"], collapsed=True))
+                parts.append(table_html(o["table"], name=o["name"], collapsed=True,
+                                        language=language, units=u))
             else:
                 if o["caption"]:
                     parts.append(f'<p class="caption">{_esc(o["caption"])}</p>')
-                parts.append(table_html(o["table"], name=o["name"]))
+                parts.append(table_html(o["table"], name=o["name"], language=language,
+                                        units=u))
         parts.append("</section>")
-    parts.append('<section id="data"><h2>The data and disclosure control</h2>')
-    parts.append(
-        f"<p>Validation status: <strong>{_esc(report.status)}</strong>. Rows that broke a "
-        "rule of the data contract were set aside in quarantine on the server; the table "
-        "<em>validation</em> in this release counts them per table.</p>"
-    )
-    parts.append(
-        f"<p>Counts of 1 to {spec.disclosure.threshold - 1} persons are suppressed (shown "
-        "as ·), with secondary suppression where a suppressed cell could be recovered from "
-        "totals; shares are suppressed with their counts; figures are drawn from the "
-        "released tables. manifest.json records the inputs' hashes, the versions, the "
-        "settings and what was suppressed.</p>"
-    )
+    parts.append(f'<section id="data"><h2>{t("report.data")}</h2>')
+    parts.append("<p>" + _fill(text("report.validation", language),
+                               status=f"<strong>{_status(report.status, language)}</strong>",
+                               validation="<em>validation</em>") + "</p>")
+    parts.append(f"<p>{t('report.suppression', below=spec.disclosure.threshold - 1)}</p>")
     if whole_release:
         w = whole_release
-        parts.append(
-            "<p>The release is checked as one system of the numbers it shows: a suppressed "
-            "cell must stay protected against every table, margin, share and model output "
-            "of the release together. Relations between tables checked: "
-            f"{w['relations']:,}. Further cells suppressed for them: "
-            f"{w['cells_suppressed_further']:,}. Rows of model output withheld because "
-            "they are exact functions of a suppressed cell (shown blank): "
-            f"{w['model_rows_withheld']:,}. Rows of curves cut where their risk table "
-            f"hides a cell: {w['curve_rows_cut']:,}. See docs/disclosure.md.</p>"
-        )
+        parts.append("<p>" + t("report.whole", relations=n(w["relations"]),
+                               further=n(w["cells_suppressed_further"]),
+                               withheld=n(w["model_rows_withheld"]),
+                               cut=n(w["curve_rows_cut"])) + "</p>")
     parts.append("</section>")
     # For the browser test and for readers: after load, the page records how many
     # figures rendered and how many tables it holds (no network, no data).

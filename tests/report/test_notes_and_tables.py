@@ -103,3 +103,19 @@ def test_short_tables_inline_long_ones_linked_and_folded():
     assert len(re.findall("<tr>", html)) == _MAX_ROWS + 1  # the header and the first rows
     assert html.index("<details>") < html.index("<table>")
     assert table_html(long, name="km_exposed", collapsed=True) == html
+
+
+def test_a_figure_legend_stays_over_the_notes():
+    """A legend of the figure (not of an axes), laid out outside the axes, moves up with
+    the drawing: the notes go under it, not over it."""
+    fig = _drawing("constrained")
+    fig.axes[0].lines[0].set_label("a line")
+    fig.legend(loc="outside lower center")
+    fig.draw_without_rendering()
+    before = fig.legends[0].get_window_extent()
+    add_source_note(fig, SOURCE, disclosure_note(DisclosureSettings()))
+    fig.draw_without_rendering()
+    legend = fig.legends[0].get_window_extent()
+    notes = [t.get_window_extent() for t in fig.texts if t.get_text() == SOURCE]
+    assert legend.y0 > notes[0].y1  # above the notes
+    assert legend.width == pytest.approx(before.width)  # the same legend

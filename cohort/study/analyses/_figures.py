@@ -3,8 +3,12 @@
 The analyses draw their figures with the library's public plotting functions
 from the released tables; :func:`released_figure` wraps such a drawing so that
 the figure also carries the study's source line and the disclosure note
-(:func:`cohort.figures.add_source_note`). To redraw a released figure, call the
-same plotting function on the released tables and add the same two lines.
+(:func:`cohort.figures.add_source_note`), in the report's language: a Danish
+study's figures get their library-drawn words in Danish
+(:func:`cohort.report._text.localize_figure`) and their notes in Danish. To
+redraw a released figure, call the same plotting function on the released tables
+(with the study's display names for its units), localize it, and add the same two
+lines.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from cohort.figures import add_source_note, disclosure_note, source_line
+from cohort.report._text import disclosure_text, localize_figure, source_note
 
 __all__ = ["figure_notes", "released_figure"]
 
@@ -28,16 +33,20 @@ def figure_notes(ctx: Any) -> tuple[str, str]:
     end (``ctx`` is the analyses' :class:`~cohort.study.analyses.Context`).
     """
     ex = ctx.extract
-    source = source_line(study=ctx.spec.name, extract=getattr(ex, "name", None),
-                         extract_end=getattr(ex, "extract_end", None))
-    return source, disclosure_note(ctx.spec.disclosure)
+    where = {"study": ctx.spec.name, "extract": getattr(ex, "name", None),
+             "extract_end": getattr(ex, "extract_end", None)}
+    language = getattr(ctx.spec, "language", "en")
+    if language == "en":
+        return source_line(**where), disclosure_note(ctx.spec.disclosure)
+    return source_note(language, **where), disclosure_text(ctx.spec.disclosure, language)
 
 
 def released_figure(ctx: Any, draw: Draw) -> Draw:
     """``draw`` (released table, tables released before it) -> the figure with its notes."""
     lines = figure_notes(ctx)
+    language = getattr(ctx.spec, "language", "en")
 
     def figure(released: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> Any:
-        return add_source_note(draw(released, others), *lines)
+        return add_source_note(localize_figure(draw(released, others), language), *lines)
 
     return figure

@@ -35,6 +35,13 @@ from cohort.study.analyses._figures import released_figure
 __all__ = ["DiD"]
 
 
+def _t(spec: Any, key: str, **fmt: Any) -> str:
+    """The catalog's text of ``key`` in the study's report language."""
+    from cohort.report._text import text
+
+    return text(key, getattr(spec, "language", "en"), **fmt)
+
+
 class DiD(Analysis):
     """Intention-to-treat difference in differences with one treated estate."""
 
@@ -83,12 +90,15 @@ class DiD(Analysis):
                 "support_first_treated_year": start.year + 1}
 
     def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
-        return f"Effect of {spec.intervention.name} on youth education"
+        name = spec.intervention.name
+        if name == "the intervention":  # the study names none: the language's words
+            name = _t(spec, "did.intervention")
+        return _t(spec, "did.heading", intervention=name)
 
     def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
-        return self.description.format(k=params["baseline_years_before"],
-                                       target=spec.units.name(spec.units.target),
-                                       g=params["first_treated_exam_year"])
+        return _t(spec, "did.description", k=params["baseline_years_before"],
+                  target=spec.units.name(spec.units.target),
+                  g=params["first_treated_exam_year"])
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         years = year_range(params["exam_years"], where=where, name="exam_years")
@@ -136,6 +146,12 @@ class DiD(Analysis):
             msg = (f"{where}: support_first_treated_year must lie after the first and not "
                    f"after the last of support_years; got {params['support_first_treated_year']}")
             raise StudyFileError(msg)
+
+    def latest_year(self, facts: ExtractFacts, param: str) -> int:
+        if param == "exam_years":  # the outcome: 30 September of the year after the exam
+            end = facts.extract_end
+            return end.year - 1 if end >= dt.date(end.year, 9, 30) else end.year - 2
+        return super().latest_year(facts, param)
 
     def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
                       spec: Any) -> list[str]:
@@ -274,8 +290,9 @@ class DiD(Analysis):
         g = params["first_treated_exam_year"]
         panel = ordered(tables["panel"], "area", [u.target, *u.comparison])
 
+        spec = ctx.spec
         figure = released_figure(ctx, lambda released, _o: _plot_panel(
-            released, target=u.target, first=g))
+            released, target=u.target, first=g, spec=spec))
 
         # every estimate is an exact function of the panel's cells (a regression on
         # area and exam-year dummies is one on the cell means): an estimate resting
@@ -288,59 +305,45 @@ class DiD(Analysis):
         return [
             TableOutput(
                 "did_panel",
-                "Enrolled 15 months after 9th grade, by baseline estate",
+                _t(spec, "did.panel.title"),
                 panel,
                 Counts(count_cols=("children", "enrolled"), by=("area", "exam_year"),
                        shares={"share": ("enrolled", "children")}, separate=("exam_year",)),
                 figure=figure,
-                caption="Children by the estate they lived in three years before their exam "
-                "(intention to treat); the vertical line marks the first treated exam year.",
+                caption=_t(spec, "did.panel.caption"),
             ),
             TableOutput(
                 "did_twfe",
-                "Two-way fixed effects estimate (children)",
+                _t(spec, "did.twfe.title"),
                 tables["twfe"],
                 on_panel,
-                caption="Effect on the probability of being enrolled (share scale). "
-                "Its standard error treats children as independent and is shown for "
-                "reference only; see the one-treated-area inference below.",
+                caption=_t(spec, "did.twfe.caption"),
             ),
             TableOutput(
                 "did_one_treated",
-                "Inference with one treated estate",
+                _t(spec, "did.one_treated.title"),
                 tables["one_treated"],
                 on_panel,
-                caption="Randomization inference: the estate's estimate against the "
-                "placebo estimates of the comparison estates (exact p-value); "
-                "Conley-Taber: interval from the comparison estates' residuals.",
+                caption=_t(spec, "did.one_treated.caption"),
             ),
             *([TableOutput(
                 "did_honest",
-                "Sensitivity to violations of parallel trends (Honest DiD)",
+                _t(spec, "did.honest.title"),
                 tables["honest"],
                 ModelOutput(on=("mbar",), rests_on=(RestsOn("did_panel"),)),
-                figure=released_figure(ctx, lambda released, _o: _plot_honest(released)),
-                caption="The average effect over the treated exam years when the "
-                "post-intervention trend may differ from the comparison estates' by up to M "
-                "times the largest change between consecutive pre-intervention years "
-                "(Rambachan & Roth's relative magnitudes): lb-ub the identified set, "
-                "conf_low-conf_high its 95 % confidence interval (conditional-least-"
-                "favourable hybrid); mbar 'none' is the usual interval, assuming parallel "
-                "trends exactly.",
+                figure=released_figure(ctx, lambda released, _o: _plot_honest(released,
+                                                                              spec)),
+                caption=_t(spec, "did.honest.caption"),
             )] if "honest" in tables else []),
             TableOutput(
                 "did_dose",
-                "Dose-response: effect by years in the estate after the start",
+                _t(spec, "did.dose.title"),
                 tables["dose"],
                 ModelOutput(support=tables["dose_support"], persons="n_persons",
                             on=("dose_years",), rests_on=(RestsOn("did_panel"),)),
-                figure=released_figure(ctx, lambda released, _o: _plot_dose(released, first=g)),
-                caption="The estate's children by the years of childhood they would live in "
-                "the estate after the intervention began, up to the end of 9th grade, if they "
-                "stayed (intention to treat: by the baseline address). One effect per dose "
-                "bin, and the slope of a linear dose (its causal reading needs strong "
-                "parallel trends). Area and exam-year fixed effects; children-level robust "
-                "SEs, for reference only with one treated estate.",
+                figure=released_figure(ctx, lambda released, _o: _plot_dose(released, first=g,
+                                                                            spec=spec)),
+                caption=_t(spec, "did.dose.caption"),
             ),
             TableOutput(
                 "did_youth_support_cells", "", youth_cells,
@@ -351,31 +354,22 @@ class DiD(Analysis):
             ),
             TableOutput(
                 "did_youth_support",
-                "Youth public support (18-29 years, 1 January), estate against comparison",
+                _t(spec, "did.youth.title"),
                 tables["youth_support"],
                 ModelOutput(rests_on=(RestsOn("did_youth_support_cells"),)),
-                caption="Share of 18-29-year-olds living in the area on 1 January who are on "
-                "public support, by area and year (a repeated cross-section of residents, so "
-                "it also moves with who moves in and out). Two-way fixed effects on the "
-                "area-year shares, randomization inference over the comparison estates as "
-                "placebos and a Conley-Taber interval.",
+                caption=_t(spec, "did.youth.caption"),
             ),
             TableOutput(
                 "did_event_study",
-                "Event study by exam year",
+                _t(spec, "did.event.title"),
                 events,
                 ModelOutput(on=("term",), rests_on=(
                     RestsOn("did_panel", cells=_event_cells(events, panel, u.target, g)),)),
                 figure=released_figure(ctx, lambda released, _o: _plot_event_study(
                     released, first=g,
-                    strategy=params["strategy_exam_year"] or _later_phase(ctx.spec, g))),
-                caption="Coefficients relative to the last exam year before the "
-                "intervention, with pointwise 95 % confidence intervals and a simultaneous "
-                "(sup-t) 95 % band over all exam years (children-level robust; its critical "
-                "value is the row sup_t_critical); the "
-                "pre-period coefficients test parallel trends. Dashed lines mark the first "
-                "treated exam year and the first exam year of a later phase of the "
-                "intervention.",
+                    strategy=params["strategy_exam_year"] or _later_phase(ctx.spec, g),
+                    spec=spec)),
+                caption=_t(spec, "did.event.caption"),
             ),
         ]
 
@@ -509,13 +503,13 @@ def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame | None:
     })
 
 
-def _plot_honest(released: pd.DataFrame):
+def _plot_honest(released: pd.DataFrame, spec: Any = None):
     from cohort.did import plot_honest_did
 
-    return plot_honest_did(released, original_label="parallel\ntrends",
-                           xlabel="M (relative magnitudes)",
-                           ylabel="average effect on the share enrolled",
-                           title="Honest DiD: relative magnitudes")
+    return plot_honest_did(released, original_label=_t(spec, "did.fig.parallel"),
+                           xlabel=_t(spec, "did.fig.honest_x"),
+                           ylabel=_t(spec, "did.fig.honest_y"),
+                           title=_t(spec, "did.fig.honest_title"))
 
 
 def _support_tables(youth, target, first, tidy_cols):
@@ -537,13 +531,12 @@ def _support_tables(youth, target, first, tidy_cols):
     return {"youth_support": table.reset_index(drop=True), "youth_support_cells": cells}
 
 
-def _plot_dose(released: pd.DataFrame, *, first: int):
+def _plot_dose(released: pd.DataFrame, *, first: int, spec: Any = None):
     from cohort.did import plot_dose
 
     return plot_dose(released, dose="dose_years", term="att_dose",
-                     xlabel="years in the estate after the start, by the end of 9th grade",
-                     ylabel="effect on the share enrolled",
-                     title=f"Dose-response of the intervention (from {first})")
+                     xlabel=_t(spec, "did.fig.dose_x"), ylabel=_t(spec, "did.fig.effect"),
+                     title=_t(spec, "did.fig.dose_title", year=first))
 
 
 def _one(result: Any, method: str) -> dict[str, Any]:
@@ -555,25 +548,29 @@ def _one(result: Any, method: str) -> dict[str, Any]:
     return row
 
 
-def _plot_event_study(released: pd.DataFrame, *, first: int, strategy: int):
+def _plot_event_study(released: pd.DataFrame, *, first: int, strategy: int, spec: Any = None):
     """The released coefficients, and the sup-t band from the released critical value."""
     from cohort.did import plot_event_study
 
-    dates, labels = [-0.5], [f"intervention ({first})"]
+    dates, labels = [-0.5], [_t(spec, "did.fig.intervention", year=first)]
     if strategy > first:
         dates.append(strategy - first - 0.5)
-        labels.append(f"later phase ({strategy})")
+        labels.append(_t(spec, "did.fig.later_phase", year=strategy))
     return plot_event_study(released, intervention_dates=dates, intervention_labels=labels,
-                            period_labels=("before the intervention", "after the intervention"),
-                            xlabel=f"exam years since {first}",
-                            ylabel="effect on the share enrolled",
-                            title="Event study: estate against comparison estates")
+                            period_labels=(_t(spec, "did.fig.before"), _t(spec, "did.fig.after")),
+                            xlabel=_t(spec, "did.fig.event_x", year=first),
+                            ylabel=_t(spec, "did.fig.effect"),
+                            title=_t(spec, "did.fig.event_title"))
 
 
-def _plot_panel(panel: pd.DataFrame, *, target: str, first: int):
+def _plot_panel(panel: pd.DataFrame, *, target: str, first: int, spec: Any = None):
+    """The panel with the areas by their display names (the table keeps the codes)."""
     from cohort.did import plot_panel
 
-    return plot_panel(panel, unit="area", time="exam_year", outcome="share", treated=target,
-                      treat_start=first, percent=True, xlabel="exam year (end of 9th grade)",
-                      ylabel="enrolled 15 months later (%)",
-                      title="Youth education by baseline estate (intention to treat)")
+    units = getattr(spec, "units", None)
+    name = units.name if units is not None else str
+    shown = panel.assign(area=panel["area"].astype(str).map(name))
+    return plot_panel(shown, unit="area", time="exam_year", outcome="share",
+                      treated=name(target), treat_start=first, percent=True,
+                      xlabel=_t(spec, "did.fig.panel_x"), ylabel=_t(spec, "did.fig.panel_y"),
+                      title=_t(spec, "did.fig.panel_title"))

@@ -34,6 +34,13 @@ from cohort.study.analyses._figures import released_figure
 
 __all__ = ["Flows"]
 
+
+def _t(spec: Any, key: str, **fmt: Any) -> str:
+    """The catalog's text of ``key`` in the study's report language."""
+    from cohort.report._text import text
+
+    return text(key, getattr(spec, "language", "en"), **fmt)
+
 _TIDY = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 _STATUSES = ["resource_strong", "not_resource_strong", "not_adult"]
 _COUNTERPARTS = ["same_municipality", "other_municipality", "abroad"]
@@ -59,6 +66,12 @@ class Flows(Analysis):
         Param("years", list, [2010, 2019], "first and last calendar year"),
         Param("od_periods", list, [[2010, 2014], [2015, 2019]], "periods of the OD matrix"),
     )
+
+    def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "flows.title")
+
+    def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "flows.description")
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         year_range(params["years"], where=where)
@@ -138,10 +151,13 @@ class Flows(Analysis):
     def present(
         self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
     ) -> list[TableOutput]:
-        target = ctx.spec.units.target
+        spec = ctx.spec
+        target = spec.units.target
         flows_figure = released_figure(ctx, lambda released, _o: _plot_rates(released))
-        retention_figure = released_figure(ctx, lambda _r, others: _plot_retention(others))
-        sankey = released_figure(ctx, lambda released, _o: _plot_sankey(released, area=target))
+        retention_figure = released_figure(ctx, lambda _r, others: _plot_retention(others,
+                                                                                   spec))
+        sankey = released_figure(ctx, lambda released, _o: _plot_sankey(released, area=target,
+                                                                        spec=spec))
 
         status = ordered(tables["status"], "group", [*_STATUSES, "all"])
         counterpart = ordered(tables["counterpart"], "group", [*_COUNTERPARTS, "all"])
@@ -152,17 +168,16 @@ class Flows(Analysis):
         od_rel = _od_relations(od, tables["od_units"], target, periods)
         outputs = [
             TableOutput(
-                "flows_by_status", "Population, births, deaths and moves by resource status",
+                "flows_by_status", _t(spec, "flows.status.title"),
                 status,
                 Counts(count_cols=("population", "births", "deaths", "in_moves", "out_moves"),
                        by=("year", "group"), totals={"group": {"all": _STATUSES}},
                        separate=("year",), relations=_balance(years)),
                 figure=flows_figure,
-                caption="Moves per 1,000 residents of each group on 1 January; resource "
-                "status at the move. Suppressed cells are not drawn.",
+                caption=_t(spec, "flows.status.caption"),
             ),
             TableOutput(
-                "flows_by_origin", "In-moves by origin and out-moves by destination",
+                "flows_by_origin", _t(spec, "flows.origin.title"),
                 counterpart,
                 Counts(count_cols=("in_moves", "out_moves"), by=("year", "group"),
                        totals={"group": {"all": _COUNTERPARTS}}, separate=("year",),
@@ -173,36 +188,30 @@ class Flows(Analysis):
                                             columns=["in_moves", "out_moves"])),
             ),
             TableOutput(
-                "flows_od", "Origin-destination matrix of moves", od,
+                "flows_od", _t(spec, "flows.od.title"), od,
                 Counts(count_cols=("moves",), by=("period", "origin", "destination"),
                        separate=("period",), relations=od_rel),
                 figure=sankey,
-                caption="Moves into and out of the estate between the study's units: origins "
-                "of in-moves on the left, destinations of out-moves on the right, band widths "
-                "proportional to moves; suppressed cells are not drawn.",
+                caption=_t(spec, "flows.od.caption"),
             ),
         ]
         if "decomposition" in tables:
             outputs += _decomposition_outputs(tables, years, ctx)
         if "retention_cox" in tables:
             outputs.append(TableOutput(
-                "retention_cox", "Retention: hazard ratio of moving out (Cox)",
+                "retention_cox", _t(spec, "flows.cox.title"),
                 tables["retention_cox"],
                 ModelOutput(support=tables["retention_cox_support"], persons="n_persons",
                             events="n_events", complement=False),
-                caption="Hazard ratio of moving out of the estate, resource-strong against "
-                "not resource-strong adults at the in-move (Cox; episodes of one person "
-                "clustered).",
+                caption=_t(spec, "flows.cox.caption"),
             ))
         outputs += [
-            TableOutput("retention_not_resource_strong", "Retention: not resource-strong",
+            TableOutput("retention_not_resource_strong", _t(spec, "flows.retention_not.title"),
                         tables["retention_not_resource_strong"], Curve()),
-            TableOutput("retention_resource_strong", "Retention: resource-strong",
+            TableOutput("retention_resource_strong", _t(spec, "flows.retention_strong.title"),
                         tables["retention_resource_strong"], Curve(),
                         figure=retention_figure,
-                        caption="Share of in-movers still living in the estate by years since "
-                        "they moved in, by resource status at the in-move (Kaplan-Meier; "
-                        "censored at death and the end of the data)."),
+                        caption=_t(spec, "flows.retention.caption")),
         ]
         return outputs
 
@@ -282,7 +291,8 @@ def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int],
     class is withheld.
     """
     classes, status = tables["decomposition_classes"], tables["decomposition_status"]
-    draw = lambda released, _o: _plot_decomposition(released)  # noqa: E731
+    spec = ctx.spec if ctx is not None else None
+    draw = lambda released, _o: _plot_decomposition(released, spec)  # noqa: E731
     rels = []
     for y in sorted(set(classes["year"])):
         cls = lambda c, col, y=y: CellRef("flows_decomposition_classes",  # noqa: E731
@@ -329,17 +339,13 @@ def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int],
                            separate=("year",)), written=False),
         TableOutput(
             "flows_decomposition",
-            "Change in the share of resource-strong adults, and where it came from",
+            _t(spec, "flows.decomposition.title"),
             terms,
             ModelOutput(on=("year", "term"), rests_on=(
                 RestsOn("flows_decomposition_classes", cells=pd.DataFrame(rests)),
                 RestsOn("flows_decomposition_status", cells=on_status))),
             figure=(released_figure(ctx, draw) if ctx is not None else draw),
-            caption="The change from 1 January to 1 January of the next year in the "
-            "estate's share of resource-strong adults (25-64), in percentage points "
-            "(term 'change'), split exactly into the parts that add up to it. A part "
-            "that would give away fewer persons than the threshold, or with the other "
-            "parts and tables a part that does, is blanked.",
+            caption=_t(spec, "flows.decomposition.caption"),
         ),
     ]
 
@@ -378,16 +384,24 @@ def _decomposition(d: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "decomposition_status": pd.DataFrame(status)}
 
 
-def _plot_decomposition(released: pd.DataFrame):
+def _plot_decomposition(released: pd.DataFrame, spec: Any = None):
     from cohort.flows import plot_decomposition
 
-    return plot_decomposition(released, title="Change in the share of resource-strong adults")
+    return plot_decomposition(released, title=_t(spec, "flows.fig.decomposition"))
 
 
-def _plot_sankey(released: pd.DataFrame, *, area: str):
+def _plot_sankey(released: pd.DataFrame, *, area: str, spec: Any = None):
+    """The flow diagrams with the units by their display names (the table keeps codes)."""
     from cohort.flows import plot_flow_diagrams
+    from cohort.report._text import unit_label
 
-    return plot_flow_diagrams(released, area=area)
+    language = getattr(spec, "language", "en")
+    units = getattr(spec, "units", None)
+    names = {c: unit_label(c, language, units)
+             for c in {*released["origin"].astype(str), *released["destination"].astype(str)}}
+    shown = released.assign(origin=released["origin"].astype(str).map(names),
+                            destination=released["destination"].astype(str).map(names))
+    return plot_flow_diagrams(shown, area=names.get(area, unit_label(area, language, units)))
 
 
 def _ints(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -404,17 +418,19 @@ def _plot_rates(released: pd.DataFrame):
     return plot_flow_rates(released, statuses=_STATUSES)
 
 
-_RETENTION_LABELS = {"resource_strong": "resource strong",
-                     "not_resource_strong": "not resource strong"}
+_RETENTION_LABELS = {"resource_strong": "flows.fig.strong",
+                     "not_resource_strong": "flows.fig.not_strong"}
 _RETENTION_COLOURS = {"resource_strong": "#1b7837", "not_resource_strong": "#762a83"}
 
 
-def _plot_retention(released: Mapping[str, pd.DataFrame]):
+def _plot_retention(released: Mapping[str, pd.DataFrame], spec: Any = None):
     """Both released retention curves on one plot (no risk table is released with them)."""
     from cohort.survival import plot_km
 
     curves = {s: released[f"retention_{s}"] for s in _RETENTION_LABELS
               if f"retention_{s}" in released}
-    return plot_km(curves, labels=_RETENTION_LABELS, colours=_RETENTION_COLOURS, percent=True,
-                   xlabel="years since moving in", ylabel="still living in the estate (%)",
-                   title="Retention of in-movers by resource status at the in-move")
+    labels = {s: _t(spec, key) for s, key in _RETENTION_LABELS.items()}
+    return plot_km(curves, labels=labels, colours=_RETENTION_COLOURS, percent=True,
+                   xlabel=_t(spec, "flows.fig.retention_x"),
+                   ylabel=_t(spec, "flows.fig.retention_y"),
+                   title=_t(spec, "flows.fig.retention_title"))

@@ -20,8 +20,16 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._figures import released_figure
 
 __all__ = ["Indicators", "VulnerableArea"]
+
+
+def _t(spec: Any, key: str, **fmt: Any) -> str:
+    """The catalog's text of ``key`` in the study's report language."""
+    from cohort.report._text import text
+
+    return text(key, getattr(spec, "language", "en"), **fmt)
 
 
 class Indicators(Analysis):
@@ -39,12 +47,14 @@ class Indicators(Analysis):
               "1 January of this year; school indicators of the school year before)"),
     )
 
+    def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "indicators.title")
+
     def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
         u = spec.units
-        marked = (", with the values the study names from its sources marked"
-                  if spec.published else "")
-        return self.description.format(target=u.name(u.target_unit),
-                                       municipality=u.name(u.municipality_unit), marked=marked)
+        marked = _t(spec, "indicators.marked") if spec.published else ""
+        return _t(spec, "indicators.description", target=u.name(u.target_unit),
+                  municipality=u.name(u.municipality_unit), marked=marked)
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         years = year_range(params["years"], where=where)
@@ -87,11 +97,14 @@ class Indicators(Analysis):
                                           "source"])
         drawn = [u.target_unit, u.municipality_unit]
 
-        def figure(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
+        def draw(released: pd.DataFrame, _others: Mapping[str, pd.DataFrame]):
             shown = released[released["unit"].isin(drawn)]
             return plot_social_balance(
                 shown, published=published[published["unit"].isin(drawn)],
                 unit_labels={x: u.name(x) for x in drawn})
+
+        figure = released_figure(ctx, draw)
+        spec = ctx.spec
 
         # The municipality contains the estate: "municipality minus estate" is
         # published as its own unit and declared as such, so secondary suppression
@@ -118,23 +131,20 @@ class Indicators(Analysis):
         return [
             TableOutput(
                 "indicators_series",
-                "Indicators of social balance, year by year",
+                _t(spec, "indicators.series.title"),
                 series,
                 counts,
                 figure=figure,
-                caption="Share of the population in each indicator's numerator; suppressed "
-                "cells are not drawn." + (" Open markers: the values the study names as "
-                                          "published, with their source."
-                                          if len(ctx.spec.published) else ""),
+                caption=_t(spec, "indicators.series.caption")
+                + (_t(spec, "indicators.series.published") if len(spec.published) else ""),
             ),
             TableOutput(
                 "strategy_table",
-                "The indicator table: the area next to its municipality",
+                _t(spec, "indicators.table.title"),
                 table,
                 replace(counts, by=tuple(keys), separate=("indicator", "period"),
                         relations=same),
-                caption="One row per indicator and unit for the table year: support on "
-                "1 January of that year, the school indicators of the school year before.",
+                caption=_t(spec, "indicators.table.caption"),
             ),
         ]
 
@@ -182,6 +192,12 @@ class VulnerableArea(Analysis):
     )
     params = (Param("list_years", list, [2012, 2019], "first and last list year"),)
 
+    def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "vulnerable.title")
+
+    def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "vulnerable.description")
+
     def check(self, params: dict[str, Any], *, where: str) -> None:
         year_range(params["list_years"], where=where, name="list_years")
 
@@ -221,33 +237,31 @@ class VulnerableArea(Analysis):
             ["area", "list_year", "municipality", "residents", "criteria_met", "vulnerable"]
         ]
         tie = {c: "denominator" for c in verdict if c != "reference_source"}
+        spec = ctx.spec
         return [
             TableOutput(
                 "vulnerable_area_status",
-                "Vulnerable housing area: residents, criteria met and classification",
+                _t(spec, "vulnerable.status.title"),
                 status.reset_index(drop=True),
                 Counts(count_cols=("residents",), by=("area", "list_year", "municipality"),
                        values={"criteria_met": "residents", "vulnerable": "residents"}),
-                caption="An area is vulnerable with at least 1,000 residents on 31 December "
-                "of the year before the list year and at least two of the four criteria met.",
+                caption=_t(spec, "vulnerable.status.caption"),
             ),
             TableOutput(
                 "vulnerable_area_criteria",
-                "Criteria based on shares of residents",
+                _t(spec, "vulnerable.criteria.title"),
                 shares[[*keys, "numerator", "denominator", "missing", *verdict]]
                 .astype({"numerator": "int64"}).reset_index(drop=True),
                 Counts(count_cols=("numerator", "denominator", "missing"),
                        by=(*keys, "reference_source"), values=tie),
-                caption="value: the area's share; reference: the national share (convictions); "
-                "cutoff: the value above which the criterion is met.",
+                caption=_t(spec, "vulnerable.criteria.caption"),
             ),
             TableOutput(
                 "vulnerable_area_income",
-                "Low-income criterion: mean gross income against the region",
+                _t(spec, "vulnerable.income.title"),
                 income[[*keys, "denominator", "missing", *verdict]].reset_index(drop=True),
                 Counts(count_cols=("denominator", "missing"), by=(*keys, "reference_source"),
                        values=tie),
-                caption="value: the area's mean gross income (DKK) of 15-64-year-olds not in "
-                "education; reference: the region's mean; met when value < cutoff.",
+                caption=_t(spec, "vulnerable.income.caption"),
             ),
         ]

@@ -25,6 +25,13 @@ from cohort.study.analyses._figures import released_figure
 
 __all__ = ["Survival"]
 
+
+def _t(spec: Any, key: str, **fmt: Any) -> str:
+    """The catalog's text of ``key`` in the study's report language."""
+    from cohort.report._text import text
+
+    return text(key, getattr(spec, "language", "en"), **fmt)
+
 _DAYS_PER_MONTH = 365.25 / 12
 _GROUPS = ("exposed", "comparison")
 _ADJUST = ("sex", "origin", "birth_year", "mother_education", "parent_employed")
@@ -60,6 +67,12 @@ class Survival(Analysis):
         Param("adjust", list, list(_ADJUST), "covariates of the Cox model"),
     )
 
+    def latest_year(self, facts: ExtractFacts, param: str) -> int:
+        if param == "birth_years":  # the last cohort whose 9th grade ends (30 June, age 16)
+            end = facts.extract_end
+            return end.year - 16 if end >= dt.date(end.year, 6, 30) else end.year - 17
+        return super().latest_year(facts, param)
+
     def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
                       spec: Any) -> list[str]:
         first = year_range(params["birth_years"], where="survival", name="birth_years")[0]
@@ -68,6 +81,12 @@ class Survival(Analysis):
             return [f"birth_years start in {first}: no child of them finishes 9th grade "
                     f"before the extract's end ({facts.extract_end.isoformat()})"]
         return []
+
+    def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "survival.title")
+
+    def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
+        return _t(spec, "survival.description")
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         year_range(params["birth_years"], where=where, name="birth_years")
@@ -129,7 +148,9 @@ class Survival(Analysis):
         self, tables: Mapping[str, pd.DataFrame], ctx: Context, params: Mapping[str, Any]
     ) -> list[TableOutput]:
         horizon = params["horizon_months"]
-        figure = released_figure(ctx, lambda _r, others: _plot_km(others, horizon=horizon))
+        spec = ctx.spec
+        figure = released_figure(ctx, lambda _r, others: _plot_km(others, horizon=horizon,
+                                                                  spec=spec))
 
         # the flow in the order of its steps, groups and exits as declared
         steps = list(tables["flow"]["criterion"])
@@ -143,15 +164,15 @@ class Survival(Analysis):
         outputs = [
             TableOutput(
                 "survival_flow",
-                "Flow of exclusions",
+                _t(spec, "survival.flow.title"),
                 flow,
                 Counts(count_cols=("n", "excluded"), by=("criterion",),
                        relations=_flow_relations(flow)),
-                caption="From everyone in the extract to the analysed cohort.",
+                caption=_t(spec, "survival.flow.caption"),
             ),
             TableOutput(
                 "survival_flow_groups",
-                "Flow of exclusions by group",
+                _t(spec, "survival.flow_groups.title"),
                 groups,
                 Counts(count_cols=("exposed", "comparison", "neither"), by=("criterion",),
                        relations=_group_relations(groups)),
@@ -163,48 +184,42 @@ class Survival(Analysis):
             ),
             TableOutput(
                 "survival_exits",
-                "How follow-up ended, per group",
+                _t(spec, "survival.exits.title"),
                 exits,
                 Counts(count_cols=("n",), by=("group", "exit"),
                        relations=_exit_relations(exits, groups)),
             ),
             TableOutput(
                 "risk_table",
-                "Risk table",
+                _t(spec, "survival.risk.title"),
                 risk,
                 Counts(count_cols=("at_risk", "events", "censored"), by=("group", "months"),
                        separate=("months",), relations=_risk_relations(risk, exits)),
-                caption="Numbers at risk (still followed at the time), and events and "
-                "censorings before it, per group; at every time they add up to the group.",
+                caption=_t(spec, "survival.risk.caption"),
             ),
             TableOutput(
                 "km_comparison",
-                "Kaplan-Meier curve: comparison group",
+                _t(spec, "survival.km_comparison.title"),
                 tables["km_comparison"],
                 curve["comparison"],
             ),
             TableOutput(
                 "km_exposed",
-                "Kaplan-Meier curve: grew up in the estate",
+                _t(spec, "survival.km_exposed.title"),
                 tables["km_exposed"],
                 curve["exposed"],
                 figure=figure,
-                caption="Share started in youth education by months since the end of "
-                "9th grade (1 - Kaplan-Meier), with 95 % confidence bands; steps "
-                "are shown only where at least the threshold had the event, and not past "
-                "a time at which the risk table hides a cell.",
+                caption=_t(spec, "survival.km_exposed.caption"),
             ),
         ]
         if "cox" in tables:  # left out (with a note) when the data cannot identify it
             outputs.append(TableOutput(
                 "cox_model",
-                "Cox model: hazard ratios",
+                _t(spec, "survival.cox.title"),
                 tables["cox"],
                 ModelOutput(support=tables["cox_support"], persons="n_persons",
                             events="n_events", complement=False),
-                caption="estimate: log hazard ratio; exposed compares children who "
-                "grew up in the estate with the comparison group. Standard errors "
-                "clustered on the mother.",
+                caption=_t(spec, "survival.cox.caption"),
             ))
         return outputs
 
@@ -371,17 +386,17 @@ def _cox(
 
 
 #: How the study draws its Kaplan-Meier figure (docs/methods/survival.md, "Figures").
-_KM_LABELS = {"exposed": "grew up in the estate", "comparison": "comparison"}
+_KM_LABELS = {"exposed": "survival.fig.exposed", "comparison": "survival.fig.comparison"}
 _KM_COLOURS = {"exposed": "#b2182b", "comparison": "#2166ac"}
 
 
-def _plot_km(released: Mapping[str, pd.DataFrame], *, horizon: int):
+def _plot_km(released: Mapping[str, pd.DataFrame], *, horizon: int, spec: Any = None):
     """Both groups' released curves on one plot, the released risk table under them."""
     from cohort.survival import plot_km
 
     curves = {g: released[f"km_{g}"] for g in _GROUPS if f"km_{g}" in released}
     return plot_km(curves, risk_table=released.get("risk_table"), risk_time="months",
-                   labels=_KM_LABELS, colours=_KM_COLOURS, scale="failure", percent=True,
-                   horizon=horizon, xlabel="months since the end of 9th grade",
-                   ylabel="started youth education (%)",
-                   title="Time to youth education: estate against comparison")
+                   labels={g: _t(spec, key) for g, key in _KM_LABELS.items()},
+                   colours=_KM_COLOURS, scale="failure", percent=True,
+                   horizon=horizon, xlabel=_t(spec, "survival.fig.x"),
+                   ylabel=_t(spec, "survival.fig.y"), title=_t(spec, "survival.fig.title"))
