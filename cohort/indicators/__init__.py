@@ -14,6 +14,7 @@ Every function returns raw counts; disclosure control (:mod:`cohort.disclosure`)
 is applied on the way out of the library.
 """
 
+from cohort.indicators._names import INDICATOR_NAMES
 from cohort.indicators._params import IndicatorParams, VulnerableAreaParams
 from cohort.indicators._regions import regions
 from cohort.indicators._social_balance import (
@@ -26,7 +27,7 @@ from cohort.indicators._social_balance import (
     social_balance_series,
 )
 from cohort.indicators._vulnerable import CRITERIA, VULNERABLE_COLUMNS, vulnerable_area
-from cohort.indicators.plots import plot_social_balance
+from cohort.indicators.plots import plot_goals, plot_social_balance
 
 __all__ = [
     "ALL_INDICATORS",
@@ -34,10 +35,12 @@ __all__ = [
     "CRITERIA",
     "GOAL_INDICATORS",
     "INDICATORS",
+    "INDICATOR_NAMES",
     "SERIES_COLUMNS",
     "VULNERABLE_COLUMNS",
     "IndicatorParams",
     "VulnerableAreaParams",
+    "plot_goals",
     "plot_social_balance",
     "regions",
     "social_balance",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import pandas as pd
@@ -16,7 +17,7 @@ from cohort.indicators._published import indicator_label, period_axis
 from cohort.indicators._regions import regions
 from cohort.indicators._social_balance import INDICATORS, SERIES_COLUMNS
 
-__all__ = ["plot_social_balance", "unit_name"]
+__all__ = ["plot_goals", "plot_social_balance", "unit_name"]
 
 _COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
 
@@ -143,3 +144,111 @@ def _published_percent(published: pd.DataFrame | None) -> pd.DataFrame:
         raise ParameterError(msg)
     p["source"] = p["source"].fillna("") if "source" in p.columns else ""
     return p[cols]
+
+
+def plot_goals(
+    goals: pd.DataFrame,
+    *,
+    unit_labels: Mapping[str, str] | None = None,
+    indicator_labels: Mapping[str, str] | None = None,
+    goal_labels: Mapping[int, str] | None = None,
+    baseline_year: int | None = None,
+    ylabel: str = "Share (%)",
+    baseline_label: str = "baseline",
+    no_values: str = "no released values",
+) -> Figure:
+    """The goal dashboard: a row of panels per goal, a panel per indicator.
+
+    Each panel draws every unit's share (%) over the years, with the baseline
+    year marked by a dashed line.
+
+    Parameters
+    ----------
+    goals
+        A table with columns ``goal, indicator, unit, year, share`` (a study's
+        released ``goals.csv``: suppressed shares are simply not drawn).
+    unit_labels
+        Display names of the units to draw, in drawing order; by default every
+        unit of ``goals`` under :func:`unit_name`.
+    indicator_labels, goal_labels
+        Panel titles by indicator and row titles by goal number (default: the
+        codes).
+    baseline_year
+        The year marked (default: the column ``baseline_year`` where present).
+    ylabel, baseline_label, no_values
+        The y axis's label, the baseline's legend entry and the note in a panel
+        with nothing to draw (a report in another language passes its own).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Drawn without pyplot (Agg when saved).
+
+    """
+    missing = [c for c in ("goal", "indicator", "unit", "year", "share") if c not in goals]
+    if missing:
+        msg = f"goals must have the columns goal, indicator, unit, year, share; missing {missing}"
+        raise ParameterError(msg)
+    if baseline_year is None and "baseline_year" in goals:
+        years = pd.to_numeric(goals["baseline_year"], errors="coerce").dropna()
+        baseline_year = int(years.iloc[0]) if len(years) else None
+    units = list(unit_labels) if unit_labels else list(dict.fromkeys(goals["unit"]))
+    labels = {u: (unit_labels or {}).get(u) or _readable(u) for u in units}
+    ind_labels = dict(indicator_labels or {})
+    rows = [int(g) for g in sorted(set(pd.to_numeric(goals["goal"]).astype(int)))]
+    per_goal = {g: list(dict.fromkeys(goals.loc[goals["goal"].astype(int) == g, "indicator"]
+                                      .astype(str))) for g in rows}
+    ncol = max((len(v) for v in per_goal.values()), default=1)
+    n = max(1, len(rows))
+    fig = Figure(figsize=(3.4 * ncol + 0.6, 2.9 * n + 1.1), layout="constrained")
+    # a row per goal and a last, low row for the legend (constrained layout does not
+    # make room for a figure legend outside subfigures)
+    *subs, legend_row = fig.subfigures(n + 1, 1, squeeze=False,
+                                       height_ratios=[2.9] * n + [0.5]).ravel()
+    all_years = pd.to_numeric(goals["year"], errors="coerce").dropna()
+    span = ((int(all_years.min()) - 0.5, int(all_years.max()) + 0.5) if len(all_years)
+            else None)
+    handles: dict[str, object] = {}
+    for sub, g in zip(subs, rows, strict=False):
+        goal = (goal_labels or {}).get(g)
+        sub.suptitle(f"{g}. {goal}" if goal else f"Goal {g}", fontsize=10, x=0.01, ha="left")
+        axes = sub.subplots(1, ncol, squeeze=False).ravel()
+        for j, ax in enumerate(axes):
+            if j >= len(per_goal[g]):
+                ax.set_visible(False)
+                continue
+            key = per_goal[g][j]
+            part = goals[(goals["goal"].astype(int) == g) & (goals["indicator"].astype(str) == key)]
+            drawn = 0
+            for k, u in enumerate(units):
+                s = part[part["unit"].astype(str) == u].sort_values("year")
+                if pd.to_numeric(s["share"], errors="coerce").isna().all():
+                    continue
+                # a suppressed year stays a gap in the line (NaN), not a bridge over it
+                drawn += 1
+                (line,) = ax.plot(s["year"].astype(int),
+                                  pd.to_numeric(s["share"], errors="coerce") * 100,
+                                  marker="o", markersize=3, color=_COLOURS[k % len(_COLOURS)],
+                                  label=labels[u])
+                handles.setdefault(labels[u], line)
+            if baseline_year is not None:
+                vline = ax.axvline(baseline_year, color="0.4", linestyle="--", linewidth=1)
+                handles.setdefault(f"{baseline_label} {baseline_year}", vline)
+            ax.set_title("\n".join(textwrap.wrap(ind_labels.get(key, key), 42)), fontsize=8.5)
+            ax.set_ylim(bottom=0)
+            if span is not None:
+                ax.set_xlim(*span)
+            if not drawn:
+                ax.text(0.5, 0.5, no_values, transform=ax.transAxes, ha="center",
+                        va="center", fontsize=8, color="0.4")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+            ax.grid(visible=True, alpha=0.3)
+            if j == 0:
+                ax.set_ylabel(ylabel, fontsize=8)
+    legend_row.legend(list(handles.values()), list(handles), loc="center",
+                      ncol=max(1, len(handles)), frameon=False, fontsize=8)
+    return fig
+
+
+def _readable(unit: str) -> str:
+    return unit_name(unit) if ":" in str(unit) else str(unit).replace("_", " ").capitalize()

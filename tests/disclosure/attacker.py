@@ -462,6 +462,7 @@ COUNT_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "vulnerable_area_criteria": (("area", "list_year", "criterion"),
                                  ("numerator", "denominator", "missing")),
     "vulnerable_area_income": (("area", "list_year", "criterion"), ("denominator", "missing")),
+    "goals": (("goal", "indicator", "unit", "year", "period"), ("numerator", "denominator")),
 }
 
 
@@ -628,6 +629,59 @@ def fam_totals(s: System, rel: ReleaseFolder, study: Study) -> None:
                     s.total(whole, parts, label=f"{name} {rest} {col}: municipality = parts")
 
 
+def fam_goals(s: System, rel: ReleaseFolder, study: Study) -> None:
+    """goals.csv (docs/study.md): 'comparison' pools the comparison areas; its cells
+    repeat cells of indicators_series; goal 3's target rows count the adults of
+    flows_by_status (resource-strong = the group, all adults = the two adult groups);
+    'net' is the in-moves' numerator minus the out-moves'."""
+    if rel.table("goals") is None:
+        return
+    c = cells_of(s, rel, "goals")
+    areas = [f"area:{a}" for a in study.comparison]
+    keys = {k for k, _ in c}
+    published_areas = {k[2] for k in keys} & set(areas)
+    for key in sorted(k for k in keys if k[2] == "comparison" and published_areas):
+        for col in ("numerator", "denominator"):
+            s.total(c[key, col], [get(s, rel, "goals", (*key[:2], a, *key[3:]), col)
+                                  for a in areas],
+                    label=f"goals {key} {col}: comparison = areas")
+    if rel.table("indicators_series") is not None:
+        series = set(rel.rows("indicators_series"))
+        for key in sorted(keys):
+            _g, ind, unit, year, per = key
+            twin = (year, unit, ind, per)
+            if twin in series:
+                for col in ("numerator", "denominator"):
+                    s.eq(c[key, col], get(s, rel, "indicators_series", twin, col),
+                         label=f"goals = indicators_series {key} {col}")
+    if rel.table("flows_by_status") is not None:
+        years = {k[0] for k in rel.rows("flows_by_status")}
+        column = {"resource_strong_share": "population", "resource_strong_in_moves": "in_moves",
+                  "resource_strong_out_moves": "out_moves"}
+        for key in sorted(keys):
+            _g, ind, unit, year, _per = key
+            if unit != study.target_unit or ind not in column or year not in years:
+                continue
+            col = column[ind]
+            strong = get(s, rel, "flows_by_status", (year, "resource_strong"), col)
+            weak = get(s, rel, "flows_by_status", (year, "not_resource_strong"), col)
+            s.eq(c[key, "numerator"], strong, label=f"goals {key} = flows_by_status strong")
+            s.eq(c[key, "denominator"], total([strong, weak]),
+                 label=f"goals {key} = flows_by_status adults")
+    df = rel.table("goals")
+    if "net" in df.columns:
+        for key, rec in rel.rows("goals").items():
+            v = _val(rec, "net")
+            _g, ind, unit, year, _per = key
+            if v is None or ind != "resource_strong_in_moves":
+                continue
+            out = [k for k in keys if k[1] == "resource_strong_out_moves" and k[2] == unit
+                   and k[3] == year]
+            if out:
+                s.eq(c[key, "numerator"] - c[out[0], "numerator"], v,
+                     label=f"goals {key} net")
+
+
 def _with(rest: tuple, i: int, value: str) -> tuple:
     return rest[:i] + (value,) + rest[i:]
 
@@ -638,6 +692,7 @@ SHARES = (
     ("indicators_series", "share", "numerator", "denominator"),
     ("strategy_table", "share", "numerator", "denominator"),
     ("vulnerable_area_criteria", "value", "numerator", "denominator"),
+    ("goals", "share", "numerator", "denominator"),
 )
 
 
@@ -1628,6 +1683,7 @@ FAMILIES: dict[str, Callable[[System, ReleaseFolder, Study], None]] = {
     "totals": fam_totals,
     "shares": fam_shares,
     "same_cells": fam_same_cells,
+    "goals": fam_goals,
     "od": fam_od,
     "survival": fam_survival,
     "vulnerable": fam_vulnerable,

@@ -470,6 +470,36 @@ def test_self_flows_all_rows_are_the_same_moves(tmp_path):
     assert _status(f, "flows_by_status[2010, resource_strong].in_moves").interval.ilo == 2
 
 
+def test_self_goals_pool_repeat_and_count_the_adults(tmp_path):
+    """goals: 'comparison' is the sum of the areas; goal 3's target rows are the
+    adults of flows_by_status; the net column is in-moves minus out-moves."""
+    areas = [f"area:{a}" for a in STUDY.comparison]
+    rows = [{"goal": 1, "indicator": "placements", "unit": u, "year": 2010,
+             "period": "2010", "numerator": 10, "denominator": 100} for u in areas]
+    rows[0]["numerator"] = np.nan  # an area blank, the pooled row published
+    rows.append({"goal": 1, "indicator": "placements", "unit": "comparison", "year": 2010,
+                 "period": "2010", "numerator": 10 * len(areas) - 7,
+                 "denominator": 100 * len(areas)})
+    st, _org = _flows(blank=[("status", "resource_strong", "in_moves"),
+                             ("status", "resource_strong", "out_moves")])
+    target = STUDY.target_unit
+    for ind, num, den, net in (("resource_strong_in_moves", np.nan, 6, 0),
+                               ("resource_strong_out_moves", np.nan, 7, 0)):
+        rows.append({"goal": 3, "indicator": ind, "unit": target, "year": 2010,
+                     "period": "2010", "numerator": num, "denominator": den, "net": net})
+    goals = pd.DataFrame(rows)
+    goals["share"] = goals["numerator"] / goals["denominator"]
+    rel = _release(tmp_path, {"goals": goals, "flows_by_status": st})
+    f = A.attack(rel, ["goals"])
+    iv = _status(f, f"goals[1, placements, {areas[0]}, 2010, 2010].numerator").interval
+    assert iv.ilo == iv.ihi == 3
+    # the in-moves' 2 and out-moves' 2 of the target: the adults total (6 = 4 + 2)
+    # with the not-resource-strong 4 published gives 2
+    iv = _status(f, f"goals[3, resource_strong_in_moves, {target}, 2010, 2010].numerator"
+                 ).interval
+    assert iv.ilo == iv.ihi == 2
+
+
 def test_self_od_matrix_sums_the_years(tmp_path):
     sts, orgs = zip(*(_flows(y) for y in (2010, 2011)), strict=True)
     st, org = pd.concat(sts), pd.concat(orgs)
@@ -874,7 +904,8 @@ def test_attack_families_are_all_exercised():
     for fam, probe in {"totals": "validation", "shares": "shares", "same_cells": "slice",
                        "od": "od", "survival": "survival", "vulnerable": "vulnerable",
                        "did": "did", "manifest": "manifest", "demography": "demography",
-                       "coincidence": "coincident"}.items():
+                       "coincidence": "coincident", "goals": "goals"}.items():
         assert probe in text, fam
     assert set(A.FAMILIES) == {"totals", "shares", "same_cells", "od", "survival",
-                               "vulnerable", "did", "manifest", "demography", "coincidence"}
+                               "vulnerable", "did", "manifest", "demography", "coincidence",
+                               "goals"}

@@ -14,6 +14,7 @@ from cohort.study.analyses._base import (
 )
 from cohort.study.analyses.did import DiD
 from cohort.study.analyses.flows import Flows
+from cohort.study.analyses.goals import Goals
 from cohort.study.analyses.indicators import Indicators, VulnerableArea
 from cohort.study.analyses.survival import Survival
 
@@ -26,6 +27,7 @@ ANALYSES: dict[str, Analysis] = {
         Indicators(),
         VulnerableArea(),
         Flows(),
+        Goals(),
         Survival(),
         DiD(),
     )
