@@ -659,6 +659,18 @@ def test_release_has_suppressed_cells_to_attack(made):
     assert rel.table("flows_decomposition")["estimate"].isna().any()
 
 
+def test_the_bundled_release_has_the_four_goals(made):
+    """Issue 16: goals.csv with all four goals, the two new indicators, and the
+    district beside the estate and the municipality (read as an outsider)."""
+    goals = made.rel.table("goals")
+    assert goals is not None
+    assert set(goals["goal"].astype(int)) == {1, 2, 3, 4}
+    assert {"not_in_education_or_work", "youth_convictions"} <= set(goals["indicator"])
+    assert {STUDY.target_unit, "district:bagsvaerd", STUDY.municipality_unit,
+            "comparison"} == set(goals["unit"])
+    assert (pd.to_numeric(goals["baseline_year"], errors="coerce").dropna() == 2018).all()
+
+
 def test_attack_did_models(made):
     """Attack 1: event-study coefficients, the TWFE estimate, the Honest DiD point
     estimate and the one-treated estimate are linear in the did_panel cell means."""
