@@ -19,7 +19,12 @@ from cohort.did._aggte import aggte
 from cohort.did._att_gt import att_gt
 from cohort.did._dose import DoseResult, dose_response
 from cohort.did._honest import HonestResult, honest_did
-from cohort.did._one_treated import conley_taber, randomization_inference, wild_cluster_bootstrap
+from cohort.did._one_treated import (
+    conley_taber,
+    one_treated_limits,
+    randomization_inference,
+    wild_cluster_bootstrap,
+)
 from cohort.did._synth import SynthResult, synthetic_control, synthetic_did
 from cohort.did._twfe import did_2x2, event_study, twfe
 from cohort.did.results import AggteResult, AttGtResult, ModelResult, OneTreatedResult
@@ -39,6 +44,7 @@ __all__ = [
     "dose_response",
     "honest_did",
     "event_study",
+    "one_treated_limits",
     "randomization_inference",
     "synthetic_control",
     "synthetic_did",

@@ -1,7 +1,10 @@
-"""Coverage simulation: one treated area among comparison areas.
+"""Coverage simulations: one treated area among comparison areas.
 
-Run ``python -m cohort.did._coverage`` for the long version reported in
-``docs/methods/did.md``; ``tests/did`` runs a short one.
+:func:`coverage_simulation`: area-period means with i.i.d. shocks (run
+``python -m cohort.did._coverage`` for the long version in ``docs/methods/did.md``).
+:func:`area_year_coverage`: children in areas and exam years with area-by-year
+shocks, the intervals the study releases (``docs/methods/did_coverage.py``
+prints the table of ``docs/methods/did.md``). ``tests/did`` runs short versions.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["coverage_simulation"]
+__all__ = ["area_year_coverage", "children_draw", "coverage_simulation"]
 
 
 def _one_draw(rng, n_areas, n_t, start, effect):
@@ -65,6 +68,93 @@ def coverage_simulation(
                                        alp=alp, seed=rng, conf_int=False)
             hits["wild_bootstrap"] += w.p_value > alp
     return {k: v / reps for k, v in hits.items()}
+
+
+def children_draw(rng, *, n_areas: int, n_t: int = 11, start: int = 8, effect: float = 0.04,
+                  shock_sd: float = 0.03, base: float = 0.85, area_sd: float = 0.04,
+                  year_sd: float = 0.01, sizes: tuple[int, int] = (25, 90)) -> pd.DataFrame:
+    """One draw of children in areas and exam years with area-by-year shocks.
+
+    Area 0 is treated from period ``start``; the probability of the outcome is
+    ``base + area effect + period effect + area-period shock + effect``
+    (shock sd ``shock_sd`` on the share scale), clipped to [0.01, 0.99]; each
+    area has its own number of children per period, between ``sizes`` (the
+    treated area the smallest, as the estate among the comparison estates).
+    Columns ``pid, area, t, y, d, g`` (``g``: first treated period, 0 never).
+    """
+    sizes_a = np.linspace(sizes[0], sizes[1], n_areas).round().astype(int)
+    p = (base + rng.normal(0, area_sd, n_areas)[:, None] + rng.normal(0, year_sd, n_t)[None, :]
+         + rng.normal(0, shock_sd, (n_areas, n_t)))
+    d = np.zeros((n_areas, n_t))
+    d[0, start:] = 1.0
+    p = np.clip(p + effect * d, 0.01, 0.99)
+    area = np.concatenate([np.full(sizes_a[a] * n_t, a) for a in range(n_areas)])
+    t = np.concatenate([np.repeat(np.arange(n_t), sizes_a[a]) for a in range(n_areas)])
+    y = (rng.random(len(area)) < p[area, t]).astype(float)
+    return pd.DataFrame({"pid": np.arange(len(area)), "area": area, "t": t, "y": y,
+                         "d": d[area, t], "g": np.where(area == 0, start, 0)})
+
+
+def area_year_coverage(*, reps: int = 200, n_areas: int = 4, n_t: int = 11, start: int = 8,
+                       effect: float = 0.04, shock_sd: float = 0.03, alp: float = 0.05,
+                       seed: int = 0, band_draws: int = 20_000) -> dict[str, float]:
+    """Coverage of the intervals the study releases, children in areas with area-year shocks.
+
+    Per replication (:func:`children_draw`): the TWFE estimate with its
+    child-level interval (``twfe_children``, what the study used to release) and
+    with the area-year interval (``twfe_area_year``); the event study's sup-t
+    band covering every event-time coefficient at once (``band_children``,
+    ``band_area_year``); the dose bins (one per treated period, relative to the
+    pre-period mean) by area-year cells, each bin's coverage averaged
+    (``dose_area_year``); randomization inference and Conley-Taber (plain and
+    size-corrected) on the area-period shares, whose coverage is reported only
+    where :func:`one_treated_limits` says a ``1 - alp`` interval exists (else
+    NaN: the study calls them descriptive). Returns the shares of intervals
+    containing the truth (``effect``; 0 for pre-period event times).
+    """
+    from cohort.did import (
+        conley_taber,
+        dose_response,
+        event_study,
+        one_treated_limits,
+        randomization_inference,
+        twfe,
+    )
+
+    rng = np.random.default_rng(seed)
+    kw = {"yname": "y", "idname": "area", "tname": "t"}
+    lim = one_treated_limits(n_areas - 1, alp=alp)
+    hits: dict[str, float] = {k: 0.0 for k in (
+        "twfe_children", "twfe_area_year", "band_children", "band_area_year",
+        "dose_area_year", "randomization", "conley_taber", "conley_taber_sized")}
+    for _ in range(reps):
+        kids = children_draw(rng, n_areas=n_areas, n_t=n_t, start=start, effect=effect,
+                             shock_sd=shock_sd)
+        for name, inf in (("children", "cluster"), ("area_year", "area_year")):
+            row = twfe(kids, **kw, treatname="d", cluster="pid", alp=alp,
+                       inference=inf).tidy().iloc[0]
+            hits[f"twfe_{name}"] += row.conf_low <= effect <= row.conf_high
+            es = event_study(kids, **kw, gname="g", cluster="pid", alp=alp, inference=inf)
+            crit = es.sup_t_critical(draws=band_draws, seed=0)
+            truth = np.where(np.asarray(es.event_time) >= 0, effect, 0.0)
+            half = crit * np.asarray(es.std_error)
+            hits[f"band_{name}"] += bool(np.all(np.abs(np.asarray(es.estimate) - truth) <= half))
+        dose = kids.assign(dose=np.where(kids["d"] > 0, kids["t"] - start + 0.5, 0.0))
+        fit = dose_response(dose, yname="y", dname="dose", idname="area", tname="t",
+                            basis="bins", alp=alp, inference="area_year").curve()
+        hits["dose_area_year"] += float(np.mean((fit.att_conf_low <= effect)
+                                                & (effect <= fit.att_conf_high)))
+        cells = kids.groupby(["area", "t"]).agg(y=("y", "mean"), n=("y", "size")).reset_index()
+        one = {**kw, "treated_unit": 0, "treat_start": start, "alp": alp}
+        for key, res in (("randomization", randomization_inference(cells, **one)),
+                         ("conley_taber", conley_taber(cells, **one)),
+                         ("conley_taber_sized", conley_taber(cells, **one, sizename="n"))):
+            hits[key] += res.conf_low <= effect <= res.conf_high
+    out = {k: v / reps for k, v in hits.items()}
+    if not lim["interval"]:
+        for k in ("randomization", "conley_taber", "conley_taber_sized"):
+            out[k] = float("nan")
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover - the long run for the docs

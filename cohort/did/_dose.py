@@ -271,6 +271,7 @@ def dose_response(
     cluster: str | None = None,
     grid: Any = None,
     alp: float = 0.05,
+    inference: str = "cluster",
 ) -> DoseResult:
     """Dose-response difference in differences with unit and period fixed effects.
 
@@ -294,6 +295,11 @@ def dose_response(
         Column to cluster standard errors by (CR1, t with G - 1 df); HC1 and the
         normal distribution without it. With one treated area, clustering by area is
         not valid: use :func:`randomization_inference` on area-level estimates instead.
+    inference
+        ``"cluster"`` (the default: CR1 by ``cluster``, HC1 without) or
+        ``"area_year"``: SEs from the ``idname`` x ``tname`` cells, for
+        individual-level data whose dose is constant within a cell (see
+        :func:`cohort.did.twfe`); t with the cells' residual degrees of freedom.
     grid
         Doses to report ``ATT(d)``/``ACRT(d)`` at; default the distinct positive doses
         (at most 50, evenly spaced over their range when there are more), and for
@@ -314,6 +320,7 @@ def dose_response(
 
     """
     check_literal("basis", basis, ("linear", "affine", "bins", "spline"))
+    check_literal("inference", inference, ("cluster", "area_year"))
     if not 0 < alp < 1:
         msg = f"alp must lie strictly between 0 and 1; got {alp!r}"
         raise ParameterError(msg)
@@ -345,6 +352,12 @@ def dose_response(
         msg = ("the dose terms are collinear with the fixed effects: some dose bin or "
                "spline column has no variation left (too few doses or periods)")
         raise ModelError(msg) from None
+    area_year = None
+    if inference == "area_year":
+        from cohort.did._area_year import area_year_vcov
+
+        vcov, dof, area_year = area_year_vcov(df[yname].to_numpy(dtype=float), x, unit, time)
+        g = int(area_year["cells"])
 
     if grid is None and basis == "bins":
         grid_v = np.array([dose[pos][(dose[pos] > lo) & (dose[pos] <= hi)].mean()
@@ -370,7 +383,10 @@ def dose_response(
         acrt_o, acrt_o_se = float(md @ coef), float(np.sqrt(md @ vcov @ md))
     mx = x[pos].mean(axis=0)
     notes = []
-    if cluster:
+    if area_year is not None:
+        notes.append(f"SEs from {g} area-period cells (area-period shock sd "
+                     f"{area_year['sd_area_year']:.4g}, estimated; t with {dof:.0f} df)")
+    elif cluster:
         notes.append(f"SEs clustered by {cluster}")
     else:
         notes.append("heteroskedasticity-robust (HC1) SEs")
@@ -380,7 +396,9 @@ def dose_response(
         basis=basis, terms=tuple(b.names()), coef=coef, vcov=vcov, grid=grid_v, att=att,
         att_se=att_se, acrt=acrt, acrt_se=acrt_se, att_o=float(mx @ coef),
         att_o_se=float(np.sqrt(mx @ vcov @ mx)), acrt_o=acrt_o, acrt_o_se=acrt_o_se,
-        n_obs=len(df), n_treated=int(pos.sum()), n_clusters=g if cluster else None,
-        df_resid=float(g - 1), alp=alp, notes=tuple(notes),
+        n_obs=len(df), n_treated=int(pos.sum()),
+        n_clusters=g if (cluster or area_year is not None) else None,
+        df_resid=float(dof) if area_year is not None else float(g - 1), alp=alp,
+        notes=tuple(notes),
         bins=b.edges if basis == "bins" else None,
     )

@@ -33,13 +33,52 @@ from cohort._params import check_int_range, check_literal
 from cohort.did._prep import area_period_cells, check_columns
 from cohort.did._twfe import _codes, demean_two_way
 from cohort.did.results import OneTreatedResult
-from cohort.exceptions import DataError
+from cohort.exceptions import DataError, ParameterError
 
-__all__ = ["conley_taber", "randomization_inference", "wild_cluster_bootstrap"]
+__all__ = ["conley_taber", "one_treated_limits", "randomization_inference",
+           "wild_cluster_bootstrap"]
 
 
-def _area_changes(data, yname, idname, tname, treated_unit, treat_start):
-    """Per-area change ``mean(post) - mean(pre)`` of the area-period means."""
+def one_treated_limits(n_comparison: int, *, alp: float = 0.05) -> dict[str, float | bool]:
+    """What placebo-area inference can deliver with ``n_comparison`` comparison areas.
+
+    With ``J`` comparison areas, randomization inference and the Conley-Taber
+    test (with the observed assignment counted, the "+1") have ``J + 1``
+    equally likely ranks under the null, so:
+
+    * ``smallest_p``: the smallest attainable p-value, ``1 / (J + 1)``;
+    * ``interval``: whether a bounded ``1 - alp`` interval exists, that is
+      ``floor(alp (J + 1)) >= 1`` (``J >= 19`` at 5 %); without it the
+      comparison is descriptive: the interval is the whole line and no
+      p-value can fall below ``alp``;
+    * ``level``: the coverage the interval attains under exchangeable areas,
+      ``1 - floor(alp (J + 1)) / (J + 1)`` (0.95 at ``J = 19``, 0.962 at
+      ``J = 25``; 1 when no bounded interval exists).
+
+    Returns a dict with ``n_comparison``, ``smallest_p``, ``interval`` and ``level``.
+
+    >>> one_treated_limits(3)["smallest_p"], one_treated_limits(3)["interval"]
+    (0.25, False)
+    >>> one_treated_limits(25)["interval"]
+    True
+    """
+    check_int_range("n_comparison", n_comparison, low=1)
+    if not 0 < alp < 1:
+        msg = f"alp must lie strictly between 0 and 1; got {alp!r}"
+        raise ParameterError(msg)
+    n = n_comparison + 1
+    k = int(np.floor(alp * n + 1e-12))
+    return {"n_comparison": n_comparison, "smallest_p": 1 / n, "interval": k >= 1,
+            "level": 1 - k / n}
+
+
+def _area_changes(data, yname, idname, tname, treated_unit, treat_start, sizename=None):
+    """Per-area change ``mean(post) - mean(pre)`` of the area-period means.
+
+    Returns ``(change, treated index, h)`` with ``h_j = sum_post 1/n_jt / T_post^2
+    + sum_pre 1/n_jt / T_pre^2``, the factor the individual-level variance of area
+    ``j``'s change carries (``n_jt`` the cell's size: ``sizename`` summed, or its rows).
+    """
     cells, post = area_period_cells(data, yname=yname, idname=idname, tname=tname,
                                     treated_unit=treated_unit, treat_start=treat_start)
     y = cells.to_numpy(dtype=float)
@@ -48,7 +87,18 @@ def _area_changes(data, yname, idname, tname, treated_unit, treat_start):
     if len(change) < 3:
         msg = f"need at least two comparison areas; got {len(change) - 1}"
         raise DataError(msg)
-    return change, tr
+    df = data[[c for c in dict.fromkeys([yname, idname, tname, sizename]) if c]].dropna()
+    if sizename is None:
+        size = df.groupby([idname, tname], sort=True)[yname].size()
+    else:
+        size = df.groupby([idname, tname], sort=True)[sizename].sum()
+    n = size.unstack(tname).reindex(index=cells.index, columns=cells.columns).to_numpy(float)
+    if not np.all(n > 0):
+        msg = f"column {sizename!r}: every area-period cell needs a positive size"
+        raise DataError(msg)
+    inv = 1.0 / n
+    h = inv[:, post].sum(axis=1) / post.sum() ** 2 + inv[:, ~post].sum(axis=1) / (~post).sum() ** 2
+    return change, tr, h
 
 
 def _placebo_estimates(change: np.ndarray) -> np.ndarray:
@@ -78,7 +128,7 @@ def randomization_inference(
     is unbounded when ``1/N > alp``, which is the honest answer with so few
     areas.
     """
-    change, tr = _area_changes(data, yname, idname, tname, treated_unit, treat_start)
+    change, tr, _ = _area_changes(data, yname, idname, tname, treated_unit, treat_start)
     n = len(change)
     tau = _placebo_estimates(change)
     est = float(tau[tr])
@@ -93,7 +143,10 @@ def randomization_inference(
         method="Randomization inference (placebo areas)", estimate=est,
         p_value=float(p_value(0.0)), conf_low=lo, conf_high=hi, alp=alp,
         null_distribution=tau, n_controls=n - 1,
-        notes=(f"exact p-value over {n} placebo assignments; smallest attainable {1 / n:.3f}",),
+        notes=(f"exact p-value over {n} placebo assignments; smallest attainable {1 / n:.3f}",
+               *(() if 1 / n <= alp else (
+                   f"no p-value can fall below {alp:g} with so few areas: the interval is "
+                   "the whole line and the comparison is descriptive",))),
     )
 
 
@@ -129,31 +182,83 @@ def conley_taber(
     treated_unit: object,
     treat_start: float,
     alp: float = 0.05,
+    interval: str = "symmetric",
+    sizename: str | None = None,
+    size_correction: bool | None = None,
 ) -> OneTreatedResult:
-    """Conley & Taber (2011) interval for one treated area.
+    """Conley & Taber (2011) inference for one treated area.
 
     The estimate's error is the treated area's own shock relative to the
-    comparison areas; its distribution is estimated by the comparison areas'
-    placebo estimates ``eta_j = D_j - mean_{k in controls, k != j} D_k`` (the
-    treated area excluded). The interval is ``[est - q(1 - alp/2), est -
-    q(alp/2)]`` with ``q`` the empirical (type-1) quantiles of ``eta``; the
-    p-value for no effect is the share of ``|eta_j| >= |est|``. Assumes the
-    areas' shocks are identically distributed (equal area sizes); with few
-    comparison areas the quantiles are the extreme placebo values.
+    comparison areas; its distribution is estimated by the ``J`` comparison
+    areas' placebo estimates ``eta_j = D_j - mean_{k in controls, k != j} D_k``
+    (the treated area excluded). The p-value for no effect counts the observed
+    assignment as one of ``J + 1`` (the "+1"): ``(1 + #{|eta_j| >= |est|}) /
+    (J + 1)``, never 0, at least ``1 / (J + 1)``.
+
+    ``interval="symmetric"`` (the default) inverts that test: every ``tau0``
+    with ``(1 + #{|eta_j| >= |est - tau0|}) / (J + 1) > alp``, that is ``est +-
+    a_(K)``, the ``K``-th largest ``|eta_j|`` with ``K = floor(alp (J + 1))``;
+    its coverage under exchangeable areas is ``1 - K / (J + 1)`` (at least
+    ``1 - alp``), and with ``K = 0`` (``J < 19`` at 5 %) it is the whole line.
+    ``interval="quantile"`` is Conley & Taber's equal-tailed ``[est - q(1 -
+    alp/2), est - q(alp/2)]`` with type-1 quantiles of ``eta``; with few
+    areas these are the extreme placebo values and the coverage is ``(J - 1) /
+    (J + 1)``, not ``1 - alp``.
+
+    ``size_correction`` (default: on when ``sizename`` is given) is Ferman &
+    Pinto's (2019) correction for areas of unequal size: the variance of an
+    area's change is modelled as ``A + B h_j``, ``h_j = sum_post 1/n_jt /
+    T_post^2 + sum_pre 1/n_jt / T_pre^2`` (``n_jt`` the cell sizes, column
+    ``sizename`` summed per cell, or the rows of a cell; their ``1/M_j`` for
+    equal periods), ``A, B >= 0`` fitted by non-negative least squares of
+    ``(D_j - mean_controls D)^2`` on ``(1, h_j)`` over the comparison areas,
+    and every placebo estimate is rescaled to the treated area's variance,
+    ``eta_j sqrt(v_treated / v_j)``, before the p-value and interval.
     """
     from cohort.did._bootstrap import quantile_type1
 
-    change, tr = _area_changes(data, yname, idname, tname, treated_unit, treat_start)
+    check_literal("interval", interval, ("symmetric", "quantile"))
+    correct = sizename is not None if size_correction is None else bool(size_correction)
+    change, tr, h = _area_changes(data, yname, idname, tname, treated_unit, treat_start,
+                                  sizename)
     controls = np.delete(change, tr)
     est = float(change[tr] - controls.mean())
     eta = _placebo_estimates(controls)
-    q_lo = float(quantile_type1(eta, alp / 2))
-    q_hi = float(quantile_type1(eta, 1 - alp / 2))
-    p = float(np.mean(np.abs(eta) >= abs(est) - 1e-12))
+    notes = ["error distribution from the comparison areas' placebo estimates"]
+    method = "Conley-Taber"
+    if correct:
+        from scipy.optimize import nnls
+
+        h_c = np.delete(h, tr)
+        resid2 = (controls - controls.mean()) ** 2
+        (a, b), _ = nnls(np.column_stack([np.ones(len(h_c)), h_c]), resid2)
+        v = a + b * h
+        if np.all(v > 0):
+            eta = eta * np.sqrt(v[tr] / np.delete(v, tr))
+            notes.append(f"size-corrected (Ferman & Pinto 2019): variance {a:.3g} + {b:.3g} h")
+        else:
+            notes.append("size correction not applied: no variance left to model")
+        method = "Conley-Taber, size-corrected"
+    j = len(eta)
+    p = float((1 + np.sum(np.abs(eta) >= abs(est) - 1e-12)) / (j + 1))
+    if interval == "quantile":
+        q_lo = float(quantile_type1(eta, alp / 2))
+        q_hi = float(quantile_type1(eta, 1 - alp / 2))
+        lo, hi = est - q_hi, est - q_lo
+        notes.append(f"equal-tailed placebo quantiles; coverage {(j - 1) / (j + 1):.3f} "
+                     "under exchangeable areas when the quantiles are the extremes")
+    else:
+        k = int(np.floor(alp * (j + 1) + 1e-12))
+        if k == 0:
+            lo, hi = -np.inf, np.inf
+            notes.append(f"no p-value can fall below {alp:g} with so few comparison areas: "
+                         "the interval is the whole line and the comparison is descriptive")
+        else:
+            a_k = float(np.sort(np.abs(eta))[::-1][k - 1])
+            lo, hi = est - a_k, est + a_k
     return OneTreatedResult(
-        method="Conley-Taber", estimate=est, p_value=p, conf_low=est - q_hi,
-        conf_high=est - q_lo, alp=alp, null_distribution=eta, n_controls=len(controls),
-        notes=("error distribution from the comparison areas' placebo estimates",),
+        method=method, estimate=est, p_value=p, conf_low=float(lo), conf_high=float(hi),
+        alp=alp, null_distribution=eta, n_controls=j, notes=tuple(notes),
     )
 
 

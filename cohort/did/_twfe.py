@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from cohort._params import check_literal
 from cohort.did._prep import check_columns
 from cohort.did.results import ModelResult
 from cohort.exceptions import ConvergenceWarning, DataError, ModelError, ParameterError
@@ -79,12 +80,34 @@ def ols_cluster(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, k_absorbed
     return beta, factor * bread @ meat @ bread, resid, g
 
 
-def _result(method, terms, beta, vcov, n, g, alp, notes=(), event_time=None):
+def _result(method, terms, beta, vcov, n, g, alp, notes=(), event_time=None, df=None):
     return ModelResult(
         method=method, terms=tuple(terms), estimate=beta, std_error=np.sqrt(np.diag(vcov)),
-        df_resid=float(g - 1), n_obs=n, n_clusters=g, alp=alp, vcov=vcov,
-        event_time=event_time, notes=tuple(notes),
+        df_resid=float(g - 1) if df is None else float(df), n_obs=n, n_clusters=g, alp=alp,
+        vcov=vcov, event_time=event_time, notes=tuple(notes),
     )
+
+
+_INFERENCE = ("cluster", "area_year")
+
+
+def _fit(y, x, unit, time, cl, inference, k_absorbed):
+    """Coefficients and their variance: cluster-robust (CR1) or by area-year cells.
+
+    Returns ``(beta, vcov, n_groups, df, note)``; ``n_groups`` the clusters or
+    the cells, ``df`` the t distribution's degrees of freedom.
+    """
+    from cohort.did._area_year import area_year_vcov
+
+    check_literal("inference", inference, _INFERENCE)
+    ymat, xmat = y
+    beta, vcov, _, g = ols_cluster(ymat, xmat, cl, k_absorbed=k_absorbed)
+    if inference == "cluster":
+        return beta, vcov, g, g - 1, None
+    vcov, df, info = area_year_vcov(x[0], x[1], unit, time)
+    note = (f"SEs from {info['cells']:.0f} area-period cells (area-period shock sd "
+            f"{info['sd_area_year']:.4g}, estimated; t with {df:.0f} df)")
+    return beta, vcov, int(info["cells"]), df, note
 
 
 def _frame(data, cols, names):
@@ -106,11 +129,16 @@ def twfe(
     covariates: Sequence[str] | None = None,
     cluster: str | None = None,
     alp: float = 0.05,
+    inference: str = "cluster",
 ) -> ModelResult:
     """Two-way fixed-effects regression ``y_it = a_i + l_t + b D_it + x_it'c + e_it``.
 
     ``treatname`` is the 0/1 treatment indicator (on for treated periods).
-    SEs are clustered by ``cluster`` (default: the unit). With staggered
+    SEs are clustered by ``cluster`` (default: the unit); with
+    ``inference="area_year"`` they come from the unit-period cells instead
+    (individuals sharing a cell share its shock; see
+    :mod:`cohort.did._area_year`), for individual-level data whose regressors
+    are constant within a cell. With staggered
     adoption and heterogeneous effects ``b`` is a weighted average with
     possibly negative weights (Goodman-Bacon 2021); prefer :func:`att_gt`.
 
@@ -133,12 +161,13 @@ def twfe(
     unit, n_u = _codes(df[idname])
     time, n_t = _codes(df[tname])
     terms = [treatname, *covs]
-    mat = demean_two_way(np.column_stack([df[yname], df[terms]]).astype(float), unit, time)
-    beta, vcov, _, g = ols_cluster(mat[:, 0], mat[:, 1:], df[cl].to_numpy(),
-                                   k_absorbed=n_u + n_t - 1)
+    raw = np.column_stack([df[yname], df[terms]]).astype(float)
+    mat = demean_two_way(raw, unit, time)
+    beta, vcov, g, dof, note = _fit((mat[:, 0], mat[:, 1:]), (raw[:, 0], raw[:, 1:]), unit,
+                                    time, df[cl].to_numpy(), inference, n_u + n_t - 1)
     return _result("Two-way fixed effects", terms, beta, vcov, len(df), g, alp,
                    notes=(f"absorbed {n_u} unit and {n_t} period fixed effects; "
-                          f"SEs clustered by {cl}",))
+                          + (note or f"SEs clustered by {cl}"),), df=dof)
 
 
 def event_study(
@@ -154,8 +183,13 @@ def event_study(
     covariates: Sequence[str] | None = None,
     cluster: str | None = None,
     alp: float = 0.05,
+    inference: str = "cluster",
 ) -> ModelResult:
     """Dynamic TWFE regression on event-time indicators ``1{t - g = e}``.
+
+    ``inference`` as in :func:`twfe` (``"area_year"``: SEs from the unit-period
+    cells; the event-time dummies are constant within a cell when ``gname``
+    is constant within a unit).
 
     ``gname`` is the first treated period (0 or missing: never treated, no
     indicator). Event times from ``-leads`` to ``lags`` get their own
@@ -196,19 +230,20 @@ def event_study(
     unit, n_u = _codes(df[idname])
     time, n_t = _codes(df[tname])
     x = np.column_stack([dummies, df[covs].to_numpy(dtype=float)]) if covs else dummies
-    mat = demean_two_way(np.column_stack([df[yname].to_numpy(dtype=float), x]), unit, time)
-    beta, vcov, _, ncl = ols_cluster(mat[:, 0], mat[:, 1:], df[cl].to_numpy(),
-                                     k_absorbed=n_u + n_t - 1)
+    yv = df[yname].to_numpy(dtype=float)
+    mat = demean_two_way(np.column_stack([yv, x]), unit, time)
+    beta, vcov, ncl, dof, note = _fit((mat[:, 0], mat[:, 1:]), (yv, x), unit, time,
+                                      df[cl].to_numpy(), inference, n_u + n_t - 1)
     k = len(grid)
-    notes = [f"reference event time {reference} omitted; SEs clustered by {cl}"]
+    notes = [f"reference event time {reference} omitted; " + (note or f"SEs clustered by {cl}")]
     if not (~ever).any():
         notes.append("no never-treated units: identification rests on timing alone")
     res = _result("Event-study regression", names + covs, beta, vcov, len(df), ncl, alp,
                   notes=notes, event_time=np.r_[np.asarray(grid, dtype=float),
-                                                np.full(len(covs), np.nan)])
+                                                np.full(len(covs), np.nan)], df=dof)
     if covs:  # keep only the event-time coefficients in the result
         res = _result("Event-study regression", names, beta[:k], vcov[:k, :k], len(df), ncl,
-                      alp, notes=notes, event_time=np.asarray(grid, dtype=float))
+                      alp, notes=notes, event_time=np.asarray(grid, dtype=float), df=dof)
     return res
 
 

@@ -54,7 +54,7 @@ def test_randomization_interval_unbounded_with_few_areas():
 
 def test_conley_taber_by_hand():
     d = _areas(1, n_areas=7)
-    res = conley_taber(d, **KW, treated_unit=0, treat_start=2, alp=0.2)
+    res = conley_taber(d, **KW, treated_unit=0, treat_start=2, alp=0.2, interval="quantile")
     m = d.groupby(["area", "t"]).y.mean().unstack()
     change = m[[2, 3]].mean(axis=1) - m[[0, 1]].mean(axis=1)
     ctrl = change.drop(0).to_numpy()

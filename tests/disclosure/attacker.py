@@ -1044,8 +1044,8 @@ def did_models_from_cells(layout: DidLayout, children, enrolled) -> dict[str, tu
 
     Child-level OLS of a 0/1 outcome on area and exam-year fixed effects and
     cell-level regressors equals weighted least squares on the cell means with the
-    children as weights; its child-level robust (CR1 by child) SEs follow from the
-    counts too, since the residuals of a cell take two values. Returns
+    children as weights; its area-year SEs (cell shock variance by moments, each
+    cell's sample variance of the 0/1 outcome) follow from the counts too. Returns
     ``{term: (estimate, std_error)}`` for the event study (``e=k``), ``att_twfe``,
     the Honest DiD point estimate (``att_average_post``, mean of the post
     coefficients) and the one-treated estimate (``one_treated``).
@@ -1053,7 +1053,6 @@ def did_models_from_cells(layout: DidLayout, children, enrolled) -> dict[str, tu
     c = np.asarray(children, dtype=float)
     e = np.asarray(enrolled, dtype=float)
     y = e / c
-    n = c.sum()
     out: dict[str, tuple[float, float]] = {}
     for model in ("event_study", "twfe"):
         a, bread, xt, fe, x = _wls(layout, model, c)
@@ -1062,10 +1061,21 @@ def did_models_from_cells(layout: DidLayout, children, enrolled) -> dict[str, tu
         sw = np.sqrt(c)
         b, *_ = np.linalg.lstsq(full * sw[:, None], y * sw, rcond=None)
         f = full @ b
-        s2 = e * (1 - f) ** 2 + (c - e) * f ** 2
-        meat = xt.T @ (s2[:, None] * xt)
-        k_total = x.shape[1] + len(layout.areas) + len(layout.years) - 1
-        v = n / (n - k_total) * bread @ meat @ bread
+        # area-year inference (issue 20): cell shock variance by moments from the
+        # weighted residuals, each cell's sample variance of the 0/1 outcome
+        r = y - f
+        h = c * np.einsum("ij,jk,ik->i", full, np.linalg.pinv(full.T @ (c[:, None] * full)),
+                          full)
+        m = np.clip(1 - h, 0, None)
+        many = c >= 2
+        s2c = np.zeros_like(c)
+        s2c[many] = e[many] * (c[many] - e[many]) / (c[many] * (c[many] - 1))
+        pooled = (s2c[many] * (c[many] - 1)).sum() / (c[many] - 1).sum() if many.any() else 0.0
+        s2c[~many] = pooled
+        s2a = max(0.0, (float(np.sum(c * r * r)) - float(np.sum(m * s2c)))
+                  / float(np.sum(c * m)))
+        meat = xt.T @ ((c * c * (s2a + s2c / c))[:, None] * xt)
+        v = bread @ meat @ bread
         se = np.sqrt(np.clip(np.diag(v), 0, None))
         names = layout.es_terms if model == "event_study" else ["att_twfe"]
         out.update({t: (float(bb), float(ss)) for t, bb, ss in zip(names, beta, se,

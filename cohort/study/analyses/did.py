@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from cohort.disclosure import CellRef, Counts, ModelOutput, Relation, RestsOn
 from cohort.exceptions import ModelError, StudyFileError
@@ -79,6 +79,11 @@ class DiD(Analysis):
         Param("support_first_treated_year", (int, type(None)), None,
               "first 1 January counted as treated; default: the first 1 January after "
               "[intervention] start"),
+        Param("earlier_phases", str, "mark",
+              "exam years of an [intervention] phase that began before the first treated "
+              "exam year: 'mark' keeps them in the pre-period and marks them in the "
+              "tables (with a placebo start at each phase), 'exclude' leaves them out",
+              allowed=("mark", "exclude")),
     )
 
     def defaults(self, params: Mapping[str, Any], intervention: Any, *,
@@ -96,9 +101,21 @@ class DiD(Analysis):
         return _t(spec, "did.heading", intervention=name)
 
     def describe(self, spec: Any, params: Mapping[str, Any]) -> str:
-        return _t(spec, "did.description", k=params["baseline_years_before"],
-                  target=spec.units.name(spec.units.target),
-                  g=params["first_treated_exam_year"])
+        from cohort.did import one_treated_limits
+
+        g = params["first_treated_exam_year"]
+        text = _t(spec, "did.description", k=params["baseline_years_before"],
+                  target=spec.units.name(spec.units.target), g=g)
+        j = len(spec.units.comparison)
+        if j:  # what the one-treated methods can deliver with these areas, said plainly
+            lim = one_treated_limits(j)
+            text += _t(spec, "did.inferential" if lim["interval"] else "did.descriptive", j=j,
+                       p=f"{lim['smallest_p']:.3f}", level=f"{lim['level']:.3f}")
+        earlier = [y for y in _phase_years(spec) if y < g]
+        if earlier:
+            text += _t(spec, "did.phases", years=f"{min(earlier)}-{g - 1}",
+                       how=_t(spec, f"did.phases.{params['earlier_phases']}"))
+        return text
 
     def check(self, params: dict[str, Any], *, where: str) -> None:
         years = year_range(params["exam_years"], where=where, name="exam_years")
@@ -169,7 +186,7 @@ class DiD(Analysis):
         return out
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        from cohort.did import conley_taber, event_study, randomization_inference, twfe
+        from cohort.did import event_study, twfe
         from cohort.panels import area_year_panel, child_panel
 
         u = ctx.spec.units
@@ -199,6 +216,19 @@ class DiD(Analysis):
             )
             raise ModelError(msg)  # the data cannot support it: left out, not a broken extract
         kids = kids[kids["exam_year"].isin(kept)].copy()
+        phases = _phase_years(ctx.spec)
+        earlier = [y for y in phases if y < g]
+        if earlier and params["earlier_phases"] == "exclude":
+            # the exam years of an earlier phase are neither untreated nor the
+            # intervention's: left out of every estimate
+            kids = kids[~kids["exam_year"].between(min(earlier), g - 1)].copy()
+            kept = [y for y in kept if not min(earlier) <= y < g]
+            if sum(y < g for y in kept) < 2:
+                msg = ("the difference-in-differences analysis needs at least two exam years "
+                       "before the first phase of the intervention when earlier_phases = "
+                       "'exclude'")
+                raise ModelError(msg)
+        pre_years = f"{min(y for y in kept if y < g)}-{max(y for y in kept if y < g)}"
         reference = max(y for y in kept if y < g) - g  # the last pre-period present
         panel = (
             kids.groupby(["area", "exam_year"])
@@ -209,6 +239,10 @@ class DiD(Analysis):
         kids["first_treated"] = (kids["area"] == u.target).astype(int) * g
         # area and exam-year fixed effects; SEs robust at the child level (clustering by
         # area would assume many treated areas, see the one-treated inference)
+        # the children of an area and exam year share its shocks: standard errors
+        # from the area x exam-year cells (cohort.did._area_year), t with the
+        # cells' degrees of freedom; child-level ones would treat every child as
+        # a new draw
         fit = twfe(
             kids,
             yname="enrolled",
@@ -216,14 +250,14 @@ class DiD(Analysis):
             tname="exam_year",
             treatname="treated",
             cluster="pid",
+            inference="area_year",
         )
         model = fit.tidy()
-        model = model[model["term"] == "treated"].assign(term="att_twfe")
+        model = model[model["term"] == "treated"].assign(term="att_twfe",
+                                                         pre_exam_years=pre_years)
         area_panel = panel.rename(columns={"share": "y"})
         one_treated = {"yname": "y", "idname": "area", "tname": "exam_year",
                        "treated_unit": u.target, "treat_start": g}
-        ri = randomization_inference(area_panel, **one_treated)
-        ct = conley_taber(area_panel, **one_treated)
         es = event_study(
             kids,
             yname="enrolled",
@@ -232,13 +266,9 @@ class DiD(Analysis):
             gname="first_treated",
             cluster="pid",
             reference=reference,
+            inference="area_year",
         )
-        inference = pd.DataFrame(
-            [
-                _one(ri, "randomization_inference"),
-                _one(ct, "conley_taber"),
-            ]
-        )
+        inference = _one_treated_table(area_panel, one_treated, "children", pre_years)
         tidy_cols = [
             "term",
             "estimate",
@@ -248,12 +278,15 @@ class DiD(Analysis):
             "conf_low",
             "conf_high",
         ]
-        events = es.tidy()
+        events = _mark_phases(es.tidy(), g, phases)
         # the critical value of a simultaneous (sup-t) band over the event-time
         # coefficients: one number, drawn around the released coefficients
         band = pd.DataFrame({"crit": [es.sup_t_critical(seed=0)]})
         honest = _honest_table(es, reference=reference,
                                mbars=params["honest_mbar"])  # None: exam years missing
+        if honest is not None:  # relative to the reference exam year alone, not the pre-mean
+            honest["reference_exam_year"] = g + reference
+        placebo = _placebo_table(kids, g, phases, tidy_cols)
         support = (
             kids.assign(period=(kids["exam_year"] >= g).map({True: "post", False: "pre"}))
             .groupby(["area", "period"])
@@ -261,26 +294,34 @@ class DiD(Analysis):
             .reset_index()
         )
         dose, dose_support = _dose_tables(kids, params["dose_bins"], support, tidy_cols)
+        s_first = params["support_first_treated_year"]
+        s_years = year_range(params["support_years"], where="did", name="support_years")
+        if params["earlier_phases"] == "exclude":
+            # a phase that began on day d is in force from the first 1 January after d
+            s_earlier = [ph.start.year + 1 for ph in ctx.spec.intervention.phases
+                         if ph.start.year + 1 < s_first]
+            if s_earlier:
+                s_years = [y for y in s_years if not min(s_earlier) <= y < s_first]
         youth = area_year_panel(
             ctx.extract,
             indicator="youth_public_support",
             target=u.target,
             comparison=list(u.comparison),
-            years=year_range(params["support_years"], where="did", name="support_years"),
-            first_treated_year=params["support_first_treated_year"],
+            years=s_years,
+            first_treated_year=s_first,
         )
         return {
             "panel": panel,
-            "twfe": model[tidy_cols].reset_index(drop=True),
-            "event_study": events[[c for c in tidy_cols if c in events.columns]],
+            "twfe": model[[*tidy_cols, "pre_exam_years"]].reset_index(drop=True),
+            "event_study": events[[*tidy_cols, *_PHASE_COLS]],
             "event_study_band": band,
             **({"honest": honest} if honest is not None else {}),
+            **({"placebo": placebo} if placebo is not None else {}),
             "one_treated": inference,
             "support": support,
             "dose": dose,
             "dose_support": dose_support,
-            **_support_tables(youth, u.target, params["support_first_treated_year"],
-                              tidy_cols),
+            **_support_tables(youth, u.target, s_first, tidy_cols),
         }
 
     def present(
@@ -297,7 +338,6 @@ class DiD(Analysis):
         # every estimate is an exact function of the panel's cells (a regression on
         # area and exam-year dummies is one on the cell means): an estimate resting
         # on a suppressed cell would give it back, and is withheld
-        on_panel = ModelOutput(rests_on=(RestsOn("did_panel"),))
         events = pd.concat([tables["event_study"], _band_row(tables["event_study_band"])],
                            ignore_index=True)
         youth_cells = tables["youth_support_cells"].assign(
@@ -316,21 +356,31 @@ class DiD(Analysis):
                 "did_twfe",
                 _t(spec, "did.twfe.title"),
                 tables["twfe"],
-                on_panel,
+                ModelOutput(on=("pre_exam_years",), rests_on=(RestsOn("did_panel"),)),
                 caption=_t(spec, "did.twfe.caption"),
             ),
             TableOutput(
                 "did_one_treated",
                 _t(spec, "did.one_treated.title"),
                 tables["one_treated"],
-                on_panel,
+                ModelOutput(on=("pre_exam_years", *_LIMIT_COLS),
+                            rests_on=(RestsOn("did_panel"),)),
                 caption=_t(spec, "did.one_treated.caption"),
             ),
+            *([TableOutput(
+                "did_placebo",
+                _t(spec, "did.placebo.title"),
+                tables["placebo"],
+                ModelOutput(on=("start_exam_year", "phase_start"),
+                            rests_on=(RestsOn("did_panel"),)),
+                caption=_t(spec, "did.placebo.caption"),
+            )] if "placebo" in tables else []),
             *([TableOutput(
                 "did_honest",
                 _t(spec, "did.honest.title"),
                 tables["honest"],
-                ModelOutput(on=("mbar",), rests_on=(RestsOn("did_panel"),)),
+                ModelOutput(on=("mbar", "reference_exam_year"),
+                            rests_on=(RestsOn("did_panel"),)),
                 figure=released_figure(ctx, lambda released, _o: _plot_honest(released,
                                                                               spec)),
                 caption=_t(spec, "did.honest.caption"),
@@ -340,7 +390,7 @@ class DiD(Analysis):
                 _t(spec, "did.dose.title"),
                 tables["dose"],
                 ModelOutput(support=tables["dose_support"], persons="n_persons",
-                            on=("dose_years",), rests_on=(RestsOn("did_panel"),)),
+                            on=("dose_years", "exam_years"), rests_on=(RestsOn("did_panel"),)),
                 figure=released_figure(ctx, lambda released, _o: _plot_dose(released, first=g,
                                                                             spec=spec)),
                 caption=_t(spec, "did.dose.caption"),
@@ -356,14 +406,15 @@ class DiD(Analysis):
                 "did_youth_support",
                 _t(spec, "did.youth.title"),
                 tables["youth_support"],
-                ModelOutput(rests_on=(RestsOn("did_youth_support_cells"),)),
+                ModelOutput(on=("pre_years", *_LIMIT_COLS),
+                            rests_on=(RestsOn("did_youth_support_cells"),)),
                 caption=_t(spec, "did.youth.caption"),
             ),
             TableOutput(
                 "did_event_study",
                 _t(spec, "did.event.title"),
                 events,
-                ModelOutput(on=("term",), rests_on=(
+                ModelOutput(on=("term", *_PHASE_COLS), rests_on=(
                     RestsOn("did_panel", cells=_event_cells(events, panel, u.target, g)),)),
                 figure=released_figure(ctx, lambda released, _o: _plot_event_study(
                     released, first=g,
@@ -387,6 +438,84 @@ def _later_phase(spec: Any, first: int) -> int:
     later = [_exam_year(p.start) for p in spec.intervention.phases
              if _exam_year(p.start) > first]
     return min(later) if later else first
+
+
+#: Columns the event study carries about the intervention's phases.
+#: (Not "exam_year": that is a key of did_panel, and a key shared with the cells an
+#: event-study row rests on would match each row to its own year's cells only.)
+_PHASE_COLS = ("event_exam_year", "phase_exam_year", "phase_event_time")
+
+#: Columns of did_one_treated (and the one-treated rows of did_youth_support) that say
+#: what the method can deliver with the areas it has; keys, so never withheld.
+_LIMIT_COLS = ("comparison_areas", "smallest_p_value", "interval_level", "interval", "note")
+
+
+def _phase_years(spec: Any) -> list[int]:
+    """The first exam year of each phase of ``[intervention] phases`` (sorted, distinct)."""
+    return sorted({_exam_year(p.start) for p in spec.intervention.phases})
+
+
+def _mark_phases(events: pd.DataFrame, first: int, phases: list[int]) -> pd.DataFrame:
+    """Each event-study row's exam year, its phase's first exam year and the years since.
+
+    ``event_exam_year`` is the row's exam year, ``phase_exam_year`` the first exam
+    year of the phase in force (missing before the first phase), ``phase_event_time``
+    the exam years since it began.
+    """
+    out = events.copy()
+    et = pd.to_numeric(out["term"].str.removeprefix("e="), errors="coerce")
+    out["event_exam_year"] = (first + et).astype("Int64")
+    starts = [max((p for p in phases if p <= y), default=None) if pd.notna(y) else None
+              for y in out["event_exam_year"]]
+    out["phase_exam_year"] = pd.array(starts, dtype="Int64")
+    out["phase_event_time"] = out["event_exam_year"] - out["phase_exam_year"]
+    return out
+
+
+def _one_treated_table(area_panel: pd.DataFrame, one: dict, size: str,
+                       pre_years: str) -> pd.DataFrame:
+    """Randomization inference and Conley-Taber (plain and size-corrected), with limits.
+
+    Each row says what its method can deliver with the comparison areas at hand
+    (``_LIMIT_COLS``).
+    """
+    from cohort.did import conley_taber, randomization_inference
+
+    rows = [_one(randomization_inference(area_panel, **one), "randomization_inference"),
+            _one(conley_taber(area_panel, **one), "conley_taber"),
+            _one(conley_taber(area_panel, **one, sizename=size), "conley_taber_size_corrected")]
+    out = pd.DataFrame(rows)
+    out["pre_exam_years"] = pre_years
+    return out
+
+
+def _placebo_table(kids: pd.DataFrame, first: int, phases: list[int], tidy_cols
+                   ) -> pd.DataFrame | None:
+    """Placebo start dates: the TWFE on the pre-period with an earlier, false start.
+
+    The exam years before ``first``, as if the intervention had begun in an
+    earlier exam year (area-year inference).
+
+    Every pre-period exam year with at least two before it is a placebo start;
+    those where a phase of the intervention began are marked (``phase_start``):
+    there the "placebo" is the earlier phase's own effect (or a pre-trend). None
+    with fewer than four pre-period exam years.
+    """
+    from cohort.did import twfe
+
+    pre = kids[kids["exam_year"] < first]
+    years = sorted(set(pre["exam_year"]))
+    if len(years) < 4:
+        return None
+    rows = []
+    for s in years[2:]:
+        d = pre.assign(placebo=((pre["area"] == kids.loc[kids["first_treated"] > 0, "area"]
+                                 .iloc[0]) & (pre["exam_year"] >= s)).astype(int))
+        t = twfe(d, yname="enrolled", idname="area", tname="exam_year", treatname="placebo",
+                 cluster="pid", inference="area_year").tidy().iloc[0]
+        rows.append({"term": "placebo_start", **{c: float(t[c]) for c in tidy_cols[1:]},
+                     "start_exam_year": int(s), "phase_start": s in phases})
+    return pd.DataFrame(rows)[["term", *tidy_cols[1:], "start_exam_year", "phase_start"]]
 
 
 def _band_row(band: pd.DataFrame) -> pd.DataFrame:
@@ -442,38 +571,54 @@ def _youth_relations(cells: pd.DataFrame, ctx: Context, u) -> tuple[Relation, ..
 
 
 def _dose_tables(kids, edges, support, tidy_cols):
-    """Effects per dose bin and the linear slope, and the support each rests on.
+    """Effects per dose bin, their average, the change per year of dose, and their support.
 
-    Each effect rests on every area x period cell and on the children of its own
-    dose bin (all children with a dose for the overall effect and the slope).
+    The intention-to-treat dose is one value per exam year (the years from the
+    start to the end of 9th grade), so a dose bin is a set of exam years: its
+    effect is an event-time effect (relative to the pre-period mean), and
+    ``exam_years`` says which. The change per year of dose is the slope of the
+    affine basis (a jump at the start and a slope; never a line forced through
+    zero), the same as a linear trend in event time. Standard errors from the
+    area x exam-year cells. Each effect rests on every area x period cell and on
+    the children of its own dose bin (all children with a dose for the overall
+    effect and the slope).
     """
     from cohort.did import dose_response
 
-    fit = {"yname": "enrolled", "dname": "dose_itt", "idname": "area", "tname": "exam_year"}
+    fit = {"yname": "enrolled", "dname": "dose_itt", "idname": "area", "tname": "exam_year",
+           "inference": "area_year"}
     binned = dose_response(kids, basis="bins", bins=edges, **fit)
-    linear = dose_response(kids, basis="linear", **fit)
+    affine = dose_response(kids, basis="affine", **fit)
     dose = kids["dose_itt"]
     floor = int(support["n_persons"].min())
     rows, sup = [], []
+
+    def years_of(mask) -> str:
+        ys = sorted(set(kids.loc[mask, "exam_year"]))
+        return str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}"
+
     for (lo, hi), att, se in zip(binned.bins, binned.att, binned.att_se, strict=True):
         label = f"({lo:g},{hi:g}]"
-        rows.append({"term": "att_dose", "dose_years": label, "estimate": att,
-                     "std_error": se})
-        sup.append({"dose_years": label,
-                    "n_persons": min(int(((dose > lo) & (dose <= hi)).sum()), floor)})
+        inside = (dose > lo) & (dose <= hi)
+        rows.append({"term": "att_dose", "dose_years": label, "exam_years": years_of(inside),
+                     "estimate": att, "std_error": se, "df": binned.df_resid})
+        sup.append({"dose_years": label, "exam_years": years_of(inside),
+                    "n_persons": min(int(inside.sum()), floor)})
+    everyone = years_of(dose > 0)
     for name, res, term in (("att_overall", binned, "ATT_o"),
-                            ("slope_per_year", linear, "ACRT_o")):
+                            ("slope_per_year", affine, "ACRT_o")):
         t = res.tidy().set_index("term").loc[term]
-        rows.append({"term": name, "dose_years": "all", "estimate": t["estimate"],
-                     "std_error": t["std_error"]})
-    sup.append({"dose_years": "all", "n_persons": min(int((dose > 0).sum()), floor)})
+        rows.append({"term": name, "dose_years": "all", "exam_years": everyone,
+                     "estimate": t["estimate"], "std_error": t["std_error"], "df": res.df_resid})
+    sup.append({"dose_years": "all", "exam_years": everyone,
+                "n_persons": min(int((dose > 0).sum()), floor)})
     out = pd.DataFrame(rows)
-    qn = float(norm.ppf(0.975))
+    q = student_t.ppf(0.975, out["df"])
     out["statistic"] = out["estimate"] / out["std_error"]
-    out["p_value"] = 2 * norm.sf(np.abs(out["statistic"]))
-    out["conf_low"] = out["estimate"] - qn * out["std_error"]
-    out["conf_high"] = out["estimate"] + qn * out["std_error"]
-    return out[["term", "dose_years", *tidy_cols[1:]]], pd.DataFrame(sup)
+    out["p_value"] = 2 * student_t.sf(np.abs(out["statistic"]), out["df"])
+    out["conf_low"] = out["estimate"] - q * out["std_error"]
+    out["conf_high"] = out["estimate"] + q * out["std_error"]
+    return out[["term", "dose_years", "exam_years", *tidy_cols[1:]]], pd.DataFrame(sup)
 
 
 def _honest_table(es, *, reference: int, mbars) -> pd.DataFrame | None:
@@ -514,18 +659,25 @@ def _plot_honest(released: pd.DataFrame, spec: Any = None):
 
 def _support_tables(youth, target, first, tidy_cols):
     """The youth-support DiD on area x year shares, and the cells it rests on."""
-    from cohort.did import conley_taber, randomization_inference, twfe
+    from cohort.did import twfe
 
-    panel = youth.assign(cell=youth["area"] + ":" + youth["year"].astype(str))
-    panel = panel[panel["denominator"] > 0]
+    panel = youth[youth["denominator"] > 0]
+    # one row per area-year cell: the classical variance on the cells (one error
+    # variance for every cell), t with the cells' degrees of freedom
     fit = twfe(panel, yname="share", idname="area", tname="year", treatname="treated",
-               cluster="cell").tidy()
-    fit = fit[fit["term"] == "treated"].assign(term="att_twfe")
+               inference="area_year").tidy()
+    fit = fit[fit["term"] == "treated"].assign(
+        term="att_twfe", comparison_areas=panel["area"].nunique() - 1, smallest_p_value=0.0,
+        interval_level=0.95, interval="95 %",
+        note="classical standard error on the area-year cells, t with their degrees of freedom")
     one = {"yname": "share", "idname": "area", "tname": "year", "treated_unit": target,
            "treat_start": first}
-    rows = pd.DataFrame([_one(randomization_inference(panel, **one), "randomization_inference"),
-                         _one(conley_taber(panel, **one), "conley_taber")])
-    table = pd.concat([fit[tidy_cols], rows[tidy_cols]], ignore_index=True)
+    pre = panel.loc[panel["year"] < first, "year"]
+    rows = _one_treated_table(panel, one, "denominator", f"{pre.min()}-{pre.max()}")
+    fit["pre_exam_years"] = rows["pre_exam_years"].iloc[0]
+    table = pd.concat([fit[[*tidy_cols, "pre_exam_years", *_LIMIT_COLS]], rows],
+                      ignore_index=True)
+    table = table.rename(columns={"pre_exam_years": "pre_years"})
     cells = youth.rename(columns={"denominator": "n_persons", "numerator": "n_events"})[
         ["area", "year", "n_persons", "n_events"]]
     return {"youth_support": table.reset_index(drop=True), "youth_support_cells": cells}
@@ -540,11 +692,35 @@ def _plot_dose(released: pd.DataFrame, *, first: int, spec: Any = None):
 
 
 def _one(result: Any, method: str) -> dict[str, Any]:
+    """A one-treated result as a row, with what the method can deliver (``_LIMIT_COLS``).
+
+    The note is a key column of the released table: withholding the row's numbers
+    (it rests on a suppressed cell) keeps the words that say how to read them.
+    """
+    from cohort.did import one_treated_limits
+
     t = result.tidy().iloc[0]
     row: dict[str, Any] = {"term": method}
     for col in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
         value = t[col] if col in t.index else None
         row[col] = float(value) if value is not None and pd.notna(value) else float("nan")
+    lim = one_treated_limits(result.n_controls, alp=result.alp)
+    level = f"{100 * (1 - result.alp):g} %"
+    row["comparison_areas"] = int(result.n_controls)
+    row["smallest_p_value"] = float(lim["smallest_p"])
+    row["interval_level"] = float(lim["level"])  # 1 for the whole line
+    row["interval"] = level if lim["interval"] else "descriptive"
+    if lim["interval"]:
+        row["note"] = (f"exact under exchangeable areas: smallest attainable p-value "
+                       f"{lim['smallest_p']:.3f}, interval coverage {lim['level']:.3f}"
+                       + ("; corrected for areas of unequal size" if "size" in method else
+                          "; areas of unequal size are not exchangeable, see "
+                          "conley_taber_size_corrected"))
+    else:
+        row["note"] = (f"descriptive: with these comparison areas the smallest attainable "
+                       f"p-value is {lim['smallest_p']:.3f}, above {result.alp:g}, so no "
+                       f"{level} interval exists (it is the whole line); at least "
+                       f"{int(np.ceil(1 / result.alp)) - 1} comparison areas are needed")
     return row
 
 
@@ -553,6 +729,12 @@ def _plot_event_study(released: pd.DataFrame, *, first: int, strategy: int, spec
     from cohort.did import plot_event_study
 
     dates, labels = [-0.5], [_t(spec, "did.fig.intervention", year=first)]
+    shown = set(pd.to_numeric(released.get("event_exam_year", pd.Series(dtype=float)),
+                              errors="coerce").dropna().astype(int))
+    for year in (_phase_years(spec) if spec is not None else []):
+        if year < first and (year in shown or year - 1 in shown):  # an earlier phase
+            dates.insert(0, year - first - 0.5)
+            labels.insert(0, _t(spec, "did.fig.earlier_phase", year=year))
     if strategy > first:
         dates.append(strategy - first - 0.5)
         labels.append(_t(spec, "did.fig.later_phase", year=strategy))
