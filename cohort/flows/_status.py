@@ -9,9 +9,12 @@ age, level ranks), so those definitions are shared.
 
 *Resource-strong* on date d (definitions.md §4): aged ``min_age``-``max_age`` on
 d, labour status among ``employed_statuses`` in the person's latest labour year
-before the calendar year of d, and highest completed level on d at least
-``min_level``. Persons outside the ages are ``not_adult``; the others
-``not_resource_strong``.
+before the calendar year of d, looking back at most ``labour_max_lag`` years
+(default 1: the labour year Y - 1 for a date in year Y, the status at the end of
+November before d), and highest completed level on d at least ``min_level``.
+Persons outside the ages are ``not_adult``; the others ``not_resource_strong``.
+A move is classified on its own date, a stock (the residents on 1 January) on
+that date: status gained after the date is not credited to it.
 """
 
 from __future__ import annotations
@@ -44,8 +47,11 @@ class ResourceDefinition:
         The lowest education level that counts (levels rank as in the contract;
         the default ``"youth_general"`` means "youth education or higher").
     labour_max_lag
-        ``None`` (default): the person's latest labour year before the date's
-        year, however old. An integer k: only labour years ``>= year - k``.
+        How far back the labour status may come from, in labour years: an
+        integer k (default 1) keeps only labour years ``>= year - k`` of the
+        person's latest labour year before the date's year, so with 1 only the
+        year before counts (a person with no row that year is not in work).
+        ``None``: the latest labour year before the date's year, however old.
 
     """
 
@@ -53,7 +59,7 @@ class ResourceDefinition:
     max_age: int = 64
     employed_statuses: tuple[str, ...] = ("employed", "self_employed")
     min_level: str = "youth_general"
-    labour_max_lag: int | None = None
+    labour_max_lag: int | None = 1
 
     def __post_init__(self) -> None:
         check_int_range("min_age", self.min_age, low=0, high=150)

@@ -25,7 +25,8 @@ from cohort.figures import SUPPRESSED, new_figure
 __all__ = ["plot_cif", "plot_forest", "plot_km", "zph_plot"]
 
 _PALETTE = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#4d4d4d")
-_RISK_ROWS = {"at_risk": "at risk", "events": "events", "censored": "censored"}
+_RISK_ROWS = {"at_risk": "at risk", "events": "events", "competing": "competing events",
+              "censored": "censored"}
 
 
 def _need(table: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -83,7 +84,7 @@ def plot_km(
     risk_time: str | None = None,
     labels: Mapping[Any, str] | None = None,
     colours: Mapping[Any, str] | None = None,
-    scale: Literal["survival", "failure"] = "survival",
+    scale: Literal["survival", "failure", "incidence"] = "survival",
     percent: bool = False,
     horizon: float | None = None,
     conf_int: bool = True,
@@ -108,9 +109,10 @@ def plot_km(
     risk_table : DataFrame, optional
         Numbers at chosen times, per group (the ``by`` column, ``"group"`` for a
         mapping of curves): ``at_risk`` and, where present, the cumulative
-        ``events`` and ``censored``. Drawn under the curves (Morris et al. 2019,
-        KMunicate) at its times, which are also the x ticks; a suppressed
-        (missing) cell is shown as ``·``, never as a number.
+        ``events``, ``competing`` (competing events) and ``censored``. Drawn
+        under the curves (Morris et al. 2019, KMunicate) at its times, which
+        are also the x ticks; a suppressed (missing) cell is shown as ``·``,
+        never as a number.
     by : str or list of str, optional
         The group columns of ``curves`` (and of ``risk_table``).
     time, risk_time : str
@@ -119,9 +121,11 @@ def plot_km(
     labels, colours : mapping, optional
         Per group (its value; a tuple for several ``by`` columns): the legend
         label (default ``column=value``, or the key of a mapping) and colour.
-    scale : {"survival", "failure"}
+    scale : {"survival", "failure", "incidence"}
         Draw the survival probability, or its complement (the share with the
-        event: ``1 - estimate``, with the interval turned over).
+        event: ``1 - estimate``, with the interval turned over); or, for a
+        cumulative incidence (``AalenJohansenResult`` of one cause, which starts
+        at 0), the estimate as it is.
     percent : bool
         Draw the y axis in per cent.
     horizon : float, optional
@@ -141,7 +145,7 @@ def plot_km(
     matplotlib.figure.Figure
 
     """
-    check_literal("scale", scale, ("survival", "failure"))
+    check_literal("scale", scale, ("survival", "failure", "incidence"))
     if ax is not None and risk_table is not None:
         msg = "plot_km draws a risk table into a figure of its own: pass ax=None with it"
         raise ParameterError(msg)
@@ -202,7 +206,8 @@ def plot_km(
         lo = _floats(c["conf_low"]) if has_ci else s
         hi = _floats(c["conf_high"]) if has_ci else s
         if not len(t) or t[0] > 0:
-            t, s, lo, hi = (np.r_[0.0, t], np.r_[1.0, s], np.r_[1.0, lo], np.r_[1.0, hi])
+            s0 = 0.0 if scale == "incidence" else 1.0
+            t, s, lo, hi = (np.r_[0.0, t], np.r_[s0, s], np.r_[s0, lo], np.r_[s0, hi])
         if horizon is not None:
             beyond = t > horizon
             if beyond.any():

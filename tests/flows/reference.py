@@ -28,13 +28,14 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - (1 if on < birthday else 0)
 
 
-def status_on(pid, d, birth, labour, education) -> str:
+def status_on(pid, d, birth, labour, education, lag=1) -> str:
+    """Resource status on d: labour of the latest year before d's year, at most lag back."""
     a = age_on(birth, d)
     if a < 25 or a > 64:
         return "not_adult"
     years = [y for (p, y, _) in labour if p == pid and y < d.year]
     status = None
-    if years:
+    if years and (lag is None or max(years) >= d.year - lag):
         latest = max(years)
         status = next(s for (p, y, s) in labour if p == pid and y == latest)
     qualified = any(

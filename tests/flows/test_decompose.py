@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cohort.exceptions import ParameterError
-from cohort.flows import COMPONENTS, decompose, decomposition_long
+from cohort.flows import COMPONENTS, ResourceDefinition, decompose, decomposition_long
 
 ADDRESS_ROWS = [("e1", 159, "estate"), ("e2", 159, "estate"), ("g1", 159, None),
                 ("c1", 159, "comparison"), ("k1", 101, None), ("f1", 101, "far")]
@@ -49,10 +49,18 @@ def test_hand_made_years(make_extract):
     assert (d.loc[2015, "adults_end"], d.loc[2015, "strong_end"]) == (4, 4)
     assert d.loc[2015, "contribution_status_change"] == pytest.approx(1 / 4)   # d found work
     assert d.loc[2015, "contribution_in_moves"] == pytest.approx((1 - 2 / 3) / 4)  # c moved in
-    # 2016: a moved out, b died (both strong, share 1: no effect); e turned 25 (not strong)
+    # 2016: a moved out, b died (both strong, share 1: no effect); e turned 25 (not strong);
+    # d has no labour row for 2016, and the lookback is one year: d is not resource-strong
+    # on 1 January 2017 (a status lost): c of c, d, e strong
     assert (d.loc[2016, "out_moves"], d.loc[2016, "deaths"], d.loc[2016, "ageing_in"]) == (1, 1, 1)
     assert d.loc[2016, "contribution_ageing_in"] == pytest.approx(-1 / 3)
-    assert d.loc[2016, "change"] == pytest.approx(2 / 3 - 1)
+    assert d.loc[2016, "contribution_status_change"] == pytest.approx(-1 / 3)
+    assert d.loc[2016, "change"] == pytest.approx(1 / 3 - 1)
+    # with an unlimited lookback d's 2015 job still counts: c, d of c, d, e
+    old = decompose(ex, area="estate", years=[2016],
+                    definition=ResourceDefinition(labour_max_lag=None)).set_index("year")
+    assert old.loc[2016, "change"] == pytest.approx(2 / 3 - 1)
+    assert old.loc[2016, "contribution_status_change"] == 0
     long = decomposition_long(d.reset_index())
     assert list(long["component"].cat.categories) == list(COMPONENTS)
     assert len(long) == 2 * len(COMPONENTS)
@@ -136,3 +144,43 @@ def test_parts_add_up_to_the_change_in_every_year(build, reference, pop):
                 row.out_moves + row.ageing_out + row.deaths) == row.adults_end
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_movers_are_classified_at_the_move(make_extract):
+    """Status gained after moving in is a status change in the area, not a strong in-move.
+
+    p moves in on 1 March 2015, unemployed in labour year 2014 and employed in 2015:
+    not resource-strong at the move, resource-strong on 1 January 2016. q, strong on
+    1 January 2015 at 64, turns 65 on 1 June and moves out on 1 October: not adult at
+    the move. z is a strong anchor. Start: z, q (2 of 2); end: z, p (2 of 2).
+    """
+    from cohort.flows import moves, yearly
+
+    lab = ([("z", y, "employed") for y in range(2010, 2020)]
+           + [("p", 2014, "unemployed"), ("p", 2015, "employed")]
+           + [("q", y, "employed") for y in range(2010, 2016)])
+    edu = [(x, "bachelor", "2005-06-30", "completed") for x in "zpq"]
+    ex = make_extract(
+        [("z", "e1", "2010-01-01", None),
+         ("p", "k1", "2010-01-01", "2015-03-01"), ("p", "e1", "2015-03-01", None),
+         ("q", "e2", "2010-01-01", "2015-10-01"), ("q", "g1", "2015-10-01", None)],
+        persons=[("z", "1970-01-01", None), ("p", "1980-01-01", None),
+                 ("q", "1950-06-01", None)],
+        labour=lab, education=edu)
+    mv = moves(ex, area="estate")
+    got = {(r.pid, r.direction): r.resource_status for r in mv.itertuples()}
+    assert got[("p", "in")] == "not_resource_strong"
+    assert got[("q", "out")] == "not_adult"
+    y = yearly(ex, area="estate", years=[2015]).set_index(["breakdown", "group"])
+    assert y.loc[("resource_status", "resource_strong"), "in_moves"] == 0
+    assert y.loc[("resource_status", "not_resource_strong"), "in_moves"] == 1
+    d = decompose(ex, area="estate", years=[2015]).set_index("year").loc[2015]
+    assert (d["adults_start"], d["strong_start"], d["adults_end"], d["strong_end"]) == (2, 2, 2, 2)
+    assert (d["in_moves"], d["in_moves_strong"]) == (1, 0)      # at the move, not 1 January
+    assert (d["out_moves"], d["out_moves_strong"]) == (1, 0)    # at the move, not 1 January
+    assert (d["status_gained"], d["status_lost"]) == (1, 1)     # p gained, q lost (turned 65)
+    assert (d["stayers"], d["stayers_strong_start"], d["stayers_strong_end"]) == (1, 1, 1)
+    assert d["contribution_in_moves"] == pytest.approx(-1 / 2)  # (0 - 1 * 1) / 2
+    assert d["contribution_out_moves"] == pytest.approx(1 / 2)  # -(0 - 1 * 1) / 2
+    assert d["contribution_status_change"] == 0
+    assert d["change"] == 0

@@ -168,11 +168,38 @@ def test_labour_of_the_year_before_the_moves_year(make_extract):
     lab = [("p", 2014, "unemployed"), ("p", 2015, "employed")]
     assert status_at(make_extract, "2015-12-31", labour=lab) == "not_resource_strong"
     assert status_at(make_extract, "2016-01-01", labour=lab) == "resource_strong"
-    # the latest labour year before the move's year, however old (default)
-    assert status_at(make_extract, "2019-06-01", labour=lab) == "resource_strong"
-    strict = ResourceDefinition(labour_max_lag=1)
-    assert status_at(make_extract, "2019-06-01", labour=lab, definition=strict) == (
-        "not_resource_strong")
+    # by default the labour year before the move's year only (a lookback of one year)
+    assert status_at(make_extract, "2019-06-01", labour=lab) == "not_resource_strong"
+    # labour_max_lag=None: the latest labour year before the move's year, however old
+    unlimited = ResourceDefinition(labour_max_lag=None)
+    assert status_at(make_extract, "2019-06-01", labour=lab, definition=unlimited) == (
+        "resource_strong")
+
+
+@pytest.mark.parametrize(
+    ("move_in", "lag", "expected"),
+    [
+        # the only employed labour year is 2015 (status at the end of November 2015)
+        ("2016-01-01", 1, "resource_strong"),      # 2015 = the year before: lag 1 is enough
+        ("2016-12-31", 1, "resource_strong"),      # the whole of 2016 looks back to 2015
+        ("2017-01-01", 1, "not_resource_strong"),  # 2015 is two years back: too old for 1
+        ("2017-01-01", 2, "resource_strong"),      # ... but not for 2
+        ("2017-12-31", 2, "resource_strong"),
+        ("2018-01-01", 2, "not_resource_strong"),  # three years back
+        ("2018-01-01", None, "resource_strong"),   # unlimited
+        ("2015-12-31", 5, "not_resource_strong"),  # the move's own year never counts
+    ],
+)
+def test_labour_lookback_boundaries(make_extract, move_in, lag, expected):
+    lab = [("p", 2015, "employed")]
+    d = ResourceDefinition(labour_max_lag=lag)
+    assert status_at(make_extract, move_in, labour=lab, definition=d) == expected
+
+
+def test_labour_lookback_is_one_year_by_default():
+    assert ResourceDefinition().labour_max_lag == 1
+    with pytest.raises(ParameterError, match="labour_max_lag"):
+        ResourceDefinition(labour_max_lag=0)
 
 
 def test_self_employed_counts_student_does_not(make_extract):

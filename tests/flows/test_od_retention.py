@@ -110,3 +110,48 @@ def test_retention_censored_at_death(make_extract):
     tidy = fit.tidy()
     assert tidy["term"].tolist() == ["resource_strong"]
     assert tidy["estimate"].iloc[0] > 0   # the resource-strong leave sooner here
+
+
+def test_retention_with_delayed_entry_against_a_hand_count(make_extract):
+    """In-moves before the window enter the risk set at their duration on its first day.
+
+    Window from 2015-01-01. a left before it and e on its first day (both out); b
+    (in 2012) and d (in 2013) enter late; c and f moved in inside the window.
+    """
+    import datetime as dt
+
+    import numpy as np
+
+    ex = make_extract(
+        [("a", "e1", "2010-01-01", "2014-06-01"), ("b", "e1", "2012-01-01", "2016-01-01"),
+         ("c", "e1", "2015-07-01", "2017-07-01"), ("d", "e2", "2013-01-01", None),
+         ("e", "e2", "2014-12-31", "2015-01-01"), ("f", "e1", "2016-01-01", "2016-07-01")],
+        labour=[("b", 2000, "unemployed")])
+    periods = {"2010-2014": (2010, 2014), "2015-2019": (2015, 2019)}
+    r = retention_data(ex, area="estate", window_start=dt.date(2015, 1, 1), periods=periods)
+    got = {p: (int(e0), int(e1), int(ev), str(per)) for p, e0, e1, ev, per in
+           r[["pid", "entry_days", "days", "event", "period"]].itertuples(index=False)}
+    assert got == {"b": (1096, 1461, 1, "2010-2014"),   # 2012-01-01 -> 2015-01-01 -> 2016-01-01
+                   "c": (0, 731, 1, "2015-2019"),
+                   "d": (730, 2555, 0, "2010-2014"),    # still there at the end of the data
+                   "f": (0, 182, 1, "2015-2019")}
+    assert r["status_observed"].all()  # labour from 2000: the year before each in-move is in it
+    # by hand, (entry, exit] at risk: 182 days: c, f -> 1/2; 731: c, d -> 1/4; 1461: b, d -> 1/8
+    km = retention_km(r, by="period")
+    assert set(km.table["period"]) == set(periods)
+    pooled = retention_km(r.assign(resource_status="not_resource_strong"))
+    t = pooled.tidy()
+    steps = t[t["n_event"] > 0]
+    np.testing.assert_allclose(steps["time"], np.array([182, 731, 1461]) / 365.25)
+    np.testing.assert_array_equal(steps["n_risk"], [2, 2, 2])
+    np.testing.assert_allclose(steps["estimate"], [1 / 2, 1 / 4, 1 / 8])
+    late = km.tidy()[km.tidy()["period"] == "2010-2014"]
+    assert late.loc[late["n_event"] > 0, "estimate"].tolist() == [0.5]
+    # without the window: every in-move from the day it happened, a and e among them
+    naive = retention_km(retention_data(ex, area="estate").assign(
+        resource_status="not_resource_strong")).tidy()
+    assert naive["n_risk"].iloc[0] == 6
+    with pytest.raises(ParameterError, match="periods"):
+        retention_data(ex, area="estate", periods={"x": (2015, 2010)})
+    with pytest.raises(ParameterError, match="period"):
+        retention_km(retention_data(ex, area="estate"), by="period")

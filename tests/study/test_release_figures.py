@@ -55,12 +55,12 @@ def _redraw(release: Path, name: str):
     from cohort.survival import plot_km
 
     t = lambda n: _read(release, n)  # noqa: E731
-    if name == "km_exposed_figure":
-        return plot_km({"exposed": t("km_exposed"), "comparison": t("km_comparison")},
+    if name == "cif_exposed_figure":
+        return plot_km({"exposed": t("cif_exposed"), "comparison": t("cif_comparison")},
                        risk_table=t("risk_table"), risk_time="months",
                        labels={"exposed": "grew up in the estate", "comparison": "comparison"},
                        colours={"exposed": "#b2182b", "comparison": "#2166ac"},
-                       scale="failure", percent=True, horizon=36,
+                       scale="incidence", percent=True, horizon=36,
                        xlabel="months since the end of 9th grade",
                        ylabel="started youth education (%)",
                        title="Time to youth education: estate against comparison")
@@ -124,7 +124,7 @@ def test_every_released_figure_is_its_table_redrawn(release, small_extract):
     notes = (source_line(study=STUDY, extract=meta["name"], extract_end=meta["extract_end"]),
              disclosure_note(DisclosureSettings()))
     figures = sorted(p.stem for p in release.glob("*_figure.svg"))
-    assert {"km_exposed_figure", "retention_resource_strong_figure", "flows_by_status_figure",
+    assert {"cif_exposed_figure", "retention_resource_strong_figure", "flows_by_status_figure",
             "flows_od_figure", "flows_decomposition_figure", "did_panel_figure",
             "did_event_study_figure", "did_dose_figure"} <= set(figures)
     for name in figures:
@@ -145,14 +145,14 @@ def _comments(svg: bytes) -> list[str]:
 
 def test_km_figure_shows_the_released_risk_table(release):
     risk = _read(release, "risk_table")
-    texts = _comments((release / "km_exposed_figure.svg").read_bytes())
+    texts = _comments((release / "cif_exposed_figure.svg").read_bytes())
     table = texts[texts.index("at risk") - 1:]  # from the first group's header on
     for group, label in (("exposed", "grew up in the estate"), ("comparison", "comparison")):
         part = risk[risk["group"] == group].sort_values("months")
         i = table.index(label)
-        for k, col in enumerate(("at_risk", "events", "censored")):
+        for k, col in enumerate(("at_risk", "events", "competing", "censored")):
             row = table[i + 1 + k * (len(part) + 1):i + 1 + (k + 1) * (len(part) + 1)]
-            assert row[0] == col.replace("_", " ")
+            assert row[0] == {"competing": "competing events"}.get(col, col.replace("_", " "))
             want = ["·" if pd.isna(v) else f"{int(v):,}" for v in part[col]]
             assert row[1:] == want, (group, col)
     assert risk[["at_risk", "events"]].isna().any().any()  # the small extract hides cells

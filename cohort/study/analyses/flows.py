@@ -18,7 +18,7 @@ from cohort.disclosure import (
     RestsOn,
     same_cells,
 )
-from cohort.exceptions import ModelError
+from cohort.exceptions import ModelError, StudyFileError
 from cohort.flows import ENTRANTS, LEAVERS
 from cohort.study.analyses._base import (
     Analysis,
@@ -54,7 +54,7 @@ class Flows(Analysis):
     description = (
         "Moves into and out of the estate per calendar year (definitions §4): the population "
         "on 1 January, in- and out-moves by resource status at the move (aged 25-64, employed "
-        "or self-employed in the latest labour year before the move, at least a youth "
+        "or self-employed in the labour year before the move's year, at least a youth "
         "education) and by origin or destination, births and deaths in their own columns; "
         "the origin-destination matrix between the estate, the rest of the municipality, the "
         "comparison estates, the rest of the region and country, and abroad; and retention: "
@@ -64,7 +64,11 @@ class Flows(Analysis):
     )
     params = (
         Param("years", list, [2010, 2019], "first and last calendar year"),
-        Param("od_periods", list, [[2010, 2014], [2015, 2019]], "periods of the OD matrix"),
+        Param("od_periods", list, [[2010, 2014], [2015, 2019]],
+              "periods of the OD matrix and of retention by in-move period"),
+        Param("labour_max_lag", int, 1,
+              "labour years the resource status may look back (1: the year before the "
+              "move's year only)"),
     )
 
     def heading(self, spec: Any, params: Mapping[str, Any]) -> str:
@@ -77,6 +81,9 @@ class Flows(Analysis):
         year_range(params["years"], where=where)
         for p in params["od_periods"]:
             year_range(p, where=where, name="od_periods")
+        if not 1 <= params["labour_max_lag"] <= 10:
+            msg = f"{where}: labour_max_lag must be 1 ... 10; got {params['labour_max_lag']}"
+            raise StudyFileError(msg)
 
     def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
                       spec: Any) -> list[str]:
@@ -90,6 +97,7 @@ class Flows(Analysis):
 
     def compute(self, ctx: Context, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         from cohort.flows import (
+            ResourceDefinition,
             decompose,
             od_matrix,
             retention_cox,
@@ -100,7 +108,8 @@ class Flows(Analysis):
 
         u = ctx.spec.units
         years = year_range(params["years"], where="flows")
-        t = yearly(ctx.extract, area=u.target, years=years)
+        definition = ResourceDefinition(labour_max_lag=params["labour_max_lag"])
+        t = yearly(ctx.extract, area=u.target, years=years, definition=definition)
         status = t[t["breakdown"].isin(["total", "resource_status"])].copy()
         status["group_population"] = status["group_population"].fillna(status["population"])
         status = status[["year", "group", "group_population", "births", "deaths", "in_moves",
@@ -110,7 +119,7 @@ class Flows(Analysis):
         ]
         periods = {f"{a}-{b}": (a, b) for a, b in params["od_periods"]}
         od = od_matrix(ctx.extract, area=u.target, comparison=list(u.comparison),
-                       periods=periods)
+                       periods=periods, definition=definition)
         od = (od.groupby(["period", "origin", "destination"], observed=True)["moves"].sum()
               .reset_index())
         tables = {
@@ -123,8 +132,14 @@ class Flows(Analysis):
         end = ctx.extract.extract_end
         dec_years = [y for y in years if dt.date(y + 1, 1, 1) <= end]
         if dec_years:
-            tables.update(_decomposition(decompose(ctx.extract, area=u.target, years=dec_years)))
-        data = retention_data(ctx.extract, area=u.target)
+            tables.update(_decomposition(decompose(ctx.extract, area=u.target, years=dec_years,
+                                                   definition=definition)))
+        # retention inside the window: in-moves before its first day enter late (left
+        # truncation); by status only where the labour register shows the status at
+        # the in-move
+        every = retention_data(ctx.extract, area=u.target, definition=definition,
+                               window_start=dt.date(years[0], 1, 1), periods=periods)
+        data = every[every["status_observed"]]
         curves = retention_km(data).tidy()
         adults = data[data["resource_status"] != "not_adult"]
         tables["retention_cox_support"] = (
@@ -141,11 +156,18 @@ class Flows(Analysis):
             else:
                 tables["retention_cox"] = hr[[c for c in _TIDY if c in hr.columns]
                                              ].reset_index(drop=True)
+        cols = ["time", "n_risk", "n_event", "estimate", "conf_low", "conf_high"]
         for s in ("resource_strong", "not_resource_strong"):
             c = curves[curves["resource_status"] == s]
-            tables[f"retention_{s}"] = c[
-                ["time", "n_risk", "n_event", "estimate", "conf_low", "conf_high"]
-            ].reset_index(drop=True)
+            tables[f"retention_{s}"] = c[cols].reset_index(drop=True)
+        # retention by in-move period (every in-mover, whatever the status)
+        by_period = every[every["period"].notna()]
+        if len(by_period) and by_period["event"].sum() > 0:
+            pc = retention_km(by_period, by="period").tidy()
+            for name in periods:
+                c = pc[pc["period"] == name]
+                if len(c):
+                    tables[_period_table(name)] = c[cols].reset_index(drop=True)
         return tables
 
     def present(
@@ -153,6 +175,13 @@ class Flows(Analysis):
     ) -> list[TableOutput]:
         spec = ctx.spec
         target = spec.units.target
+        period_curves = [
+            TableOutput(_period_table(name), _t(spec, "flows.retention_period.title",
+                                                period=name),
+                        _with_steps(tables[_period_table(name)], spec.disclosure), Curve(),
+                        caption=_t(spec, "flows.retention_period.caption"))
+            for name in (f"{a}-{b}" for a, b in params["od_periods"])
+            if _period_table(name) in tables]
         flows_figure = released_figure(ctx, lambda released, _o: _plot_rates(released))
         retention_figure = released_figure(ctx, lambda _r, others: _plot_retention(others,
                                                                                    spec))
@@ -207,13 +236,36 @@ class Flows(Analysis):
             ))
         outputs += [
             TableOutput("retention_not_resource_strong", _t(spec, "flows.retention_not.title"),
-                        tables["retention_not_resource_strong"], Curve()),
+                        _with_steps(tables["retention_not_resource_strong"], spec.disclosure),
+                        Curve()),
             TableOutput("retention_resource_strong", _t(spec, "flows.retention_strong.title"),
-                        tables["retention_resource_strong"], Curve(),
+                        _with_steps(tables["retention_resource_strong"], spec.disclosure),
+                        Curve(),
                         figure=retention_figure,
                         caption=_t(spec, "flows.retention.caption")),
+            *period_curves,
         ]
         return outputs
+
+
+def _with_steps(curve: pd.DataFrame, settings: Any) -> pd.DataFrame:
+    """The curve, or no rows when disclosure control would leave it no step.
+
+    A curve pooled flat to its start is a column of 1s: nothing to read, and a
+    release check cannot tell it from small counts. Released empty, its figure
+    names it as suppressed.
+    """
+    from cohort.disclosure import km_release
+
+    if not getattr(settings, "enabled", True) or not len(curve):
+        return curve
+    shown = km_release(curve, threshold=settings.threshold, keep=()).frame
+    return curve if bool((shown["estimate"] < 1).any()) else curve.iloc[0:0]
+
+
+def _period_table(name: str) -> str:
+    """The released table of the retention curve of in-moves in a period."""
+    return "retention_period_" + name.replace("-", "_")
 
 
 def _balance(years: set[int]) -> tuple[Relation, ...]:
@@ -297,17 +349,20 @@ def _decomposition_outputs(tables: Mapping[str, pd.DataFrame], years: set[int],
     for y in sorted(set(classes["year"])):
         cls = lambda c, col, y=y: CellRef("flows_decomposition_classes",  # noqa: E731
                                           {"year": y, "class": c}, col)
-        for col in ("persons", "strong"):
-            rels.append(Relation(cls("start", col), [cls(c, col) for c in
-                                                     ("stayers_start", *LEAVERS)]))
-            rels.append(Relation(cls("end", col), [cls(c, col) for c in
-                                                   ("stayers_end", *ENTRANTS)]))
+        rels.append(Relation(cls("start", "persons"), [cls(c, "persons") for c in
+                                                       ("stayers_start", *LEAVERS)]))
+        rels.append(Relation(cls("end", "persons"), [cls(c, "persons") for c in
+                                                     ("stayers_end", *ENTRANTS)]))
         rels.append(Relation(cls("stayers_start", "persons"), [cls("stayers_end", "persons")]))
         st = lambda d, y=y: CellRef("flows_decomposition_status",  # noqa: E731
                                     {"year": y, "direction": d}, "persons")
-        # strong stayers at the end = at the start + gained - lost
-        rels.append(Relation([cls("stayers_end", "strong"), st("lost")],
-                             [cls("stayers_start", "strong"), st("gained")]))
+        # movers count by their status at the move, and the status changes in the area
+        # (stayers, and movers between the move and 1 January) close the balance:
+        # strong at the end + lost + strong leavers = at the start + gained + strong entrants
+        rels.append(Relation([cls("end", "strong"), st("lost"),
+                              *[cls(c, "strong") for c in LEAVERS]],
+                             [cls("start", "strong"), st("gained"),
+                              *[cls(c, "strong") for c in ENTRANTS]]))
         for end, yy in (("start", y), ("end", y + 1)):
             if yy not in years:
                 continue
@@ -355,8 +410,9 @@ def _decomposition(d: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
     ``decomposition_classes``: per year the adults and resource-strong adults on
     1 January (``start``) and a year later (``end``), the stayers at both ends,
-    and each class of entrants and leavers; ``decomposition_status``: the
-    stayers who gained and who lost the status.
+    and each class of entrants and leavers (movers by their status at the move);
+    ``decomposition_status``: the persons who gained and who lost the status while
+    living in the area (stayers, and movers between the move and 1 January).
     """
     from cohort.flows import COMPONENTS
 
@@ -367,11 +423,9 @@ def _decomposition(d: pd.DataFrame) -> dict[str, pd.DataFrame]:
             rows.append({"year": year, "term": comp,
                          "estimate": 100 * float(getattr(r, f"contribution_{comp}"))})
         rows.append({"year": year, "term": "change", "estimate": 100 * float(r.change)})
-        strong_leavers = sum(int(getattr(r, f"{c}_strong")) for c in LEAVERS)
-        strong_entrants = sum(int(getattr(r, f"{c}_strong")) for c in ENTRANTS)
         counts = {"start": (r.adults_start, r.strong_start), "end": (r.adults_end, r.strong_end),
-                  "stayers_start": (r.stayers, r.strong_start - strong_leavers),
-                  "stayers_end": (r.stayers, r.strong_end - strong_entrants)}
+                  "stayers_start": (r.stayers, r.stayers_strong_start),
+                  "stayers_end": (r.stayers, r.stayers_strong_end)}
         counts |= {c: (getattr(r, c), getattr(r, f"{c}_strong")) for c in (*ENTRANTS,
                                                                               *LEAVERS)}
         for c, (n, k) in counts.items():

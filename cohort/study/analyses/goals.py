@@ -10,7 +10,8 @@ Every row has the indicators' format: ``numerator``, ``denominator``, ``share``.
 Goals 1, 2 and 4 are indicators of :mod:`cohort.indicators`; goal 3 (the area
 attracts and keeps resource-strong residents) is read from the moves
 (:mod:`cohort.flows`), with resource status as there (at the move for moves, on
-1 January for residents):
+1 January for residents; the labour status of the year before the date's year,
+looking back at most ``labour_max_lag`` years, default 1):
 
 - ``resource_strong_share``: resource-strong adults among the adults living in the
   unit on 1 January;
@@ -100,6 +101,7 @@ class Goals(Analysis):
         Param("baseline_year", int, 2018, "the strategy's baseline ('nulpunkt')"),
         Param("goals", list, [1, 2, 3, 4], "the goals to report"),
         Param("retention_years", int, 2, "years after the in-move for goal 3's retention"),
+        Param("labour_max_lag", int, 1, "labour years goal 3's resource status may look back"),
     )
 
     def heading(self, spec: Any, params: Mapping[str, Any]) -> str:  # noqa: ARG002
@@ -127,6 +129,9 @@ class Goals(Analysis):
             raise StudyFileError(msg)
         if not 1 <= params["retention_years"] <= 10:
             msg = f"{where}: retention_years must be 1 ... 10; got {params['retention_years']}"
+            raise StudyFileError(msg)
+        if not 1 <= params["labour_max_lag"] <= 10:
+            msg = f"{where}: labour_max_lag must be 1 ... 10; got {params['labour_max_lag']}"
             raise StudyFileError(msg)
 
     def check_extract(self, params: Mapping[str, Any], facts: ExtractFacts,
@@ -157,7 +162,8 @@ class Goals(Analysis):
             frames.append(s[_COLUMNS[1:-1]])
         moving = [k for k in wanted if k in MOVE_INDICATORS]
         if moving:
-            frames.append(_moves(ctx.extract, units, years, moving, params["retention_years"]))
+            frames.append(_moves(ctx.extract, units, years, moving, params["retention_years"],
+                                 params["labour_max_lag"]))
         rows = pd.concat(frames, ignore_index=True)
         goal_of = {k: g for g, ks in GOALS.items() for k in ks}
         rows.insert(0, "goal", rows["indicator"].map(goal_of).astype("int64"))
@@ -251,12 +257,13 @@ def _t(spec: Any, key: str, **fmt: Any) -> str:
 
 
 def _moves(extract: Any, units: list[str], years: list[int], wanted: list[str],
-           retention_years: int) -> pd.DataFrame:
+           retention_years: int, labour_max_lag: int = 1) -> pd.DataFrame:
     """Goal 3's rows for every unit and year (definitions §7)."""
-    from cohort.flows import yearly
+    from cohort.flows import ResourceDefinition, yearly
 
     end = extract.extract_end
-    t = yearly(extract, area=units, years=years)
+    definition = ResourceDefinition(labour_max_lag=labour_max_lag)
+    t = yearly(extract, area=units, years=years, definition=definition)
     t = t[t["breakdown"] == "resource_status"].copy()
     t["unit"] = [a if ":" in str(a) else f"area:{a}" for a in t["area"]]
     adult = t[t["group"] != "not_adult"]
@@ -278,7 +285,7 @@ def _moves(extract: Any, units: list[str], years: list[int], wanted: list[str],
                        else f["year"].astype(str))
         frames.append(f)
     if "resource_strong_retention" in wanted:
-        frames.append(_retention(extract, units, years, retention_years, end))
+        frames.append(_retention(extract, units, years, retention_years, end, definition))
     out = pd.concat(frames, ignore_index=True)
     out[["numerator", "denominator"]] = out[["numerator", "denominator"]].fillna(0)
     return out.astype({"numerator": "int64", "denominator": "int64", "year": "int64"})[
@@ -286,13 +293,13 @@ def _moves(extract: Any, units: list[str], years: list[int], wanted: list[str],
 
 
 def _retention(extract: Any, units: list[str], years: list[int], k: int,
-               end: dt.date) -> pd.DataFrame:
+               end: dt.date, definition: Any = None) -> pd.DataFrame:
     from cohort.flows import retention_data
 
     last = max((y for y in years if dt.date(y + k, 12, 31) <= end), default=None)
     rows = []
     for unit in units:
-        d = retention_data(extract, area=unit)
+        d = retention_data(extract, area=unit, definition=definition)
         d = d[d["resource_status"] == "resource_strong"]
         entry = pd.to_datetime(d["entry_date"])
         d = d.assign(year=entry.dt.year)
