@@ -35,6 +35,7 @@ __all__ = [
     "CellRef",
     "Counts",
     "Curve",
+    "Derived",
     "ModelOutput",
     "Policy",
     "Relation",
@@ -350,4 +351,25 @@ class Curve:
         object.__setattr__(self, "keep", _tuple(self.keep, "keep"))
 
 
-Policy = Counts | ModelOutput | Curve
+@dataclass(frozen=True)
+class Derived:
+    """A table computed from tables of the release already written, and nothing else.
+
+    Every value is a function of released values of ``sources`` (p-values adjusted
+    for multiplicity from released p-values, a minimum detectable effect from a
+    released standard error; a value its source withheld stays missing), so it
+    shows nothing they do not. The release refuses it unless every source was
+    written before it; it adds no cell to the whole-release check. Declaring a
+    table ``Derived`` that uses anything else is a defect of the caller.
+    """
+
+    sources: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", _tuple(self.sources, "sources"))
+        if not self.sources:
+            msg = "a derived table names the released tables it is computed from (sources=)"
+            raise DisclosureError(msg)
+
+
+Policy = Counts | ModelOutput | Curve | Derived

@@ -37,7 +37,7 @@ from cohort.disclosure._folder import (
 )
 from cohort.disclosure.check import scan_file
 from cohort.disclosure.models import km_release, suppress_model_output
-from cohort.disclosure.policy import Counts, Curve, ModelOutput, Policy
+from cohort.disclosure.policy import Counts, Curve, Derived, ModelOutput, Policy
 from cohort.disclosure.rules import (
     DisclosureSettings,
     SuppressionLog,
@@ -309,6 +309,8 @@ class Release:
         - :class:`~cohort.disclosure.Curve`: a Kaplan-Meier curve, see
           :func:`~cohort.disclosure.km_release`, cut where its risk table hides a
           cell.
+        - :class:`~cohort.disclosure.Derived`: computed from tables written before
+          it and nothing else (adjusted p-values, say); written as it is.
 
         The older keyword form (``kind="counts"|"model"|"km"`` with the
         policy's fields as keywords) is still accepted and means the same.
@@ -328,6 +330,13 @@ class Release:
         elif isinstance(policy, ModelOutput):
             out, by, log = self._model(name, df, policy)
             kind = "model"
+        elif isinstance(policy, Derived):
+            missing = [t for t in policy.sources if t not in self._tables]
+            if missing:
+                msg = (f"derived table {name!r} rests on tables the release has not written "
+                       f"before it: {missing}")
+                raise UserError(msg)
+            out, by, kind = df.copy(), [], "derived"  # its rows keep the caller's order
         else:
             out, log = self._curve(name, df, policy)
             by, kind = [], "km"  # a curve keeps its time order
@@ -646,8 +655,8 @@ def _as_policy(name: str, policy: Policy | None, legacy: Mapping[str, Any]) -> P
         if legacy:
             msg = f"table {name!r}: pass a policy or keywords, not both"
             raise UserError(msg)
-        if not isinstance(policy, Counts | ModelOutput | Curve):
-            msg = (f"table {name!r}: policy must be Counts, ModelOutput or Curve; got "
+        if not isinstance(policy, Counts | ModelOutput | Curve | Derived):
+            msg = (f"table {name!r}: policy must be Counts, ModelOutput, Curve or Derived; got "
                    f"{type(policy).__name__}")
             raise UserError(msg)
         return policy

@@ -75,7 +75,7 @@ _EN: dict[str, str] = {
     # -- table headers: in English the CSV's own column names ---------------------------
     **{f"col.{c}": c for c in (
         "area", "at_risk", "baseline_denominator", "baseline_numerator", "baseline_share",
-        "baseline_year", "births", "censored", "change", "children", "comparison",
+        "baseline_year", "births", "censored", "change", "children", "comparison", "competing",
         "conf_high", "conf_low", "criteria_met", "criterion", "cutoff", "deaths",
         "denominator", "destination", "dose_years", "enrolled", "estimate", "events",
         "exam_year", "excluded", "exit", "exposed", "goal", "group", "in_moves", "indicator",
@@ -83,7 +83,15 @@ _EN: dict[str, str] = {
         "neither", "net", "numerator", "origin", "out_moves", "p_value", "period",
         "population", "reference", "reference_source", "residents", "rows_accepted",
         "rows_quarantined", "rows_read", "share", "statistic", "std_error", "table", "term",
-        "threshold", "time", "ub", "unit", "value", "vulnerable", "year")},
+        "threshold", "time", "ub", "unit", "value", "vulnerable", "year",
+        # DiD: what the areas allow, phases and references
+        "comparison_areas", "event_exam_year", "exam_years", "interval", "interval_level",
+        "note", "phase_event_time", "phase_exam_year", "phase_start", "pre_exam_years",
+        "pre_years", "smallest_p_value", "start_exam_year",
+        # the checklist
+        "mde", "p_adjusted", "role", "what",
+        # matched comparison children
+        "covariate", "level", "mean_comparison", "mean_exposed", "sample", "smd", "status")},
     # -- values of the tables' category columns, as the report shows them ---------------
     "value.resource_strong": "resource-strong",
     "value.not_resource_strong": "not resource-strong",
@@ -149,6 +157,26 @@ _EN: dict[str, str] = {
                       "percentage point); 'comparison' pools the comparison areas; net is "
                       "resource-strong in-moves minus out-moves."),
     "goals.no_values": "no released values",
+    "checklist.title": "A referee's checklist",
+    "checklist.description": ("Every effect estimate of this release with a p-value, and what "
+                              "it is to the study: the primary outcome declared for each goal "
+                              "(with its minimum detectable effect at level {alpha} and power "
+                              "{power}), negative controls, and the secondary estimates, whose "
+                              "p-values are adjusted together ({method})."),
+    "checklist.method.holm": "Holm's step-down method",
+    "checklist.method.bh": "Benjamini-Hochberg's false discovery rate",
+    "checklist.table": "Primary, negative-control and secondary estimates",
+    "checklist.caption": ("role: primary (declared in the study file), negative_control or "
+                          "secondary; p_adjusted: the secondary p-values adjusted for "
+                          "multiplicity; mde: the minimum detectable effect of a primary "
+                          "estimate, (z(1 - alpha/2) + z(power)) x std_error. A value the "
+                          "source table withheld stays blank."),
+    "checklist.primary_missing": ("The primary outcome of goal {goal} ({table}, {term}) is not "
+                                  "in this release or was withheld: the goal has no primary "
+                                  "test here."),
+    "checklist.no_primary": ("Goal {goal} has no declared primary outcome "
+                             "([analyses.checklist] primary): every estimate of it is "
+                             "secondary."),
     # -- figures: notes under every figure ----------------------------------------------
     "fig.source": "Source: {study}",
     "fig.source_extract": ", register extract {extract}",
@@ -190,6 +218,7 @@ _EN: dict[str, str] = {
     "fig.risk_title": "Number at risk; events and censored (cumulative)",
     "fig.at_risk": "at risk",
     "fig.events": "events",
+    "fig.competing": "competing events",
     "fig.censored": "censored",
     "fig.curve_suppressed": "{label}: curve suppressed",
     "fig.reference_period": "reference period",
@@ -244,13 +273,15 @@ _EN: dict[str, str] = {
     "flows.description": (
         "Moves into and out of the estate per calendar year (definitions §4): the population "
         "on 1 January, in- and out-moves by resource status at the move (aged 25-64, employed "
-        "or self-employed in the latest labour year before the move, at least a youth "
-        "education) and by origin or destination, births and deaths in their own columns; "
-        "the origin-destination matrix between the estate, the rest of the municipality, the "
-        "comparison estates, the rest of the region and country, and abroad; and retention: "
-        "how long in-movers stay, by resource status at the in-move (Kaplan-Meier); and the "
-        "year-to-year change in the share of resource-strong adults split exactly into "
-        "in-moves, out-moves, stayers changing status, ageing, births and deaths."),
+        "or self-employed in the labour year before the move's year, at least a youth "
+        "education, all on the date of the move) and by origin or destination, births and "
+        "deaths in their own columns; the origin-destination matrix between the estate, the "
+        "rest of the municipality, the comparison estates, the rest of the region and "
+        "country, and abroad; and retention: how long in-movers stay, by resource status at "
+        "the in-move and by in-move period (Kaplan-Meier; in-movers from before the first "
+        "year enter late); and the year-to-year change in the share of resource-strong "
+        "adults split exactly into in-moves and out-moves (status at the move), status "
+        "changes in the estate, ageing, births and deaths."),
     "flows.status.title": "Population, births, deaths and moves by resource status",
     "flows.status.caption": ("Moves per 1,000 residents of each group on 1 January; resource "
                              "status at the move. Suppressed cells are not drawn."),
@@ -267,7 +298,13 @@ _EN: dict[str, str] = {
     "flows.retention_strong.title": "Retention: resource-strong",
     "flows.retention.caption": ("Share of in-movers still living in the estate by years since "
                                 "they moved in, by resource status at the in-move "
-                                "(Kaplan-Meier; censored at death and the end of the data)."),
+                                "(Kaplan-Meier; censored at death and the end of the data; "
+                                "in-movers from before the first year enter at their "
+                                "duration on its 1 January)."),
+    "flows.retention_period.title": "Retention: in-moves {period}",
+    "flows.retention_period.caption": ("Share of the period's in-movers still living in the "
+                                       "estate by years since they moved in (Kaplan-Meier; "
+                                       "every resource status)."),
     "flows.decomposition.title": ("Change in the share of resource-strong adults, and where "
                                   "it came from"),
     "flows.decomposition.caption": (
@@ -287,29 +324,61 @@ _EN: dict[str, str] = {
         "Children of the birth cohorts who grew up in the estate (exposed) against children "
         "living elsewhere in the municipality on the same birthday (comparison), followed from "
         "the end of 9th grade (30 June of the exams year) to the first start of a youth "
-        "education, censored at emigration, death, the end of the data and the maximum "
-        "follow-up. Kaplan-Meier curves with a risk table, and a Cox model (Efron ties) "
-        "stratified by birth year and adjusted for sex, origin, the mother's education and "
-        "parents' employment at age 14, with standard errors clustered on the mother "
-        "(siblings are not independent)."),
+        "education; emigration and death are competing events (after them a child can no "
+        "longer start here), the end of the data and the maximum follow-up censor. The group "
+        "is known at the start of follow-up (no immortal time). Aalen-Johansen cumulative "
+        "incidence curves with a risk table, and a Cox model of the cause-specific hazard "
+        "(Efron ties) stratified by birth year and adjusted for sex, origin, the mother's "
+        "education and parents' employment at age 14, with standard errors clustered on the "
+        "mother (siblings are not independent), its proportional-hazards test, and the hazard "
+        "ratio before and after the intervention's start."),
     "survival.flow.title": "Flow of exclusions",
     "survival.flow.caption": "From everyone in the extract to the analysed cohort.",
     "survival.flow_groups.title": "Flow of exclusions by group",
     "survival.exits.title": "How follow-up ended, per group",
     "survival.risk.title": "Risk table",
-    "survival.risk.caption": ("Numbers at risk (still followed at the time), and events and "
-                              "censorings before it, per group; at every time they add up to "
-                              "the group."),
-    "survival.km_comparison.title": "Kaplan-Meier curve: comparison group",
-    "survival.km_exposed.title": "Kaplan-Meier curve: grew up in the estate",
-    "survival.km_exposed.caption": (
-        "Share started in youth education by months since the end of 9th grade (1 - "
-        "Kaplan-Meier), with 95 % confidence bands; steps are shown only where at least the "
+    "survival.risk.caption": ("Numbers at risk (still followed at the time), and events, "
+                              "competing events (emigration, death) and censorings before "
+                              "it, per group; at every time they add up to the group."),
+    "survival.cif_comparison.title": "Cumulative incidence (Aalen-Johansen): comparison group",
+    "survival.cif_exposed.title": "Cumulative incidence (Aalen-Johansen): grew up in the estate",
+    "survival.cif_exposed.caption": (
+        "Share started in youth education by months since the end of 9th grade: the "
+        "Aalen-Johansen cumulative incidence with emigration and death as competing events "
+        "(not 1 - Kaplan-Meier, which would count those children as if they could still "
+        "start), with 95 % confidence bands; steps are shown only where at least the "
         "threshold had the event, and not past a time at which the risk table hides a cell."),
+    "survival.zph.title": "Proportional-hazards test of the Cox model",
+    "survival.zph.caption": ("Score test of each term's log hazard ratio changing with time "
+                             "(g(t) = 1 - Kaplan-Meier, as R's cox.zph), and of all terms "
+                             "together (GLOBAL); a small p says the hazard ratio is not "
+                             "constant over follow-up."),
+    "survival.cox_period.title": "Hazard ratio before and after the intervention's start",
+    "survival.cox_period.caption": ("The Cox model fitted separately to the children who "
+                                    "finished 9th grade before the start ({start}) and on or "
+                                    "after it; estimate: the log hazard ratio of exposed."),
     "survival.cox.title": "Cox model: hazard ratios",
     "survival.cox.caption": ("estimate: log hazard ratio; exposed compares children who grew "
                              "up in the estate with the comparison group. Standard errors "
                              "clustered on the mother."),
+    "survival.matching.title": "Matched comparison children: children matched and unmatched",
+    "survival.matching.caption": (
+        "Each exposed child is matched to up to {k} comparison children (method = {method}, "
+        "on {on}, replace = {replace}; the study's seed draws among equal candidates). "
+        "eligible = matched + unmatched; a comparison child is matched when it is in at least "
+        "one match group."),
+    "survival.matching_balance.title": "Balance before and after matching",
+    "survival.matching_balance.caption": (
+        "estimate: the standardized mean difference (exposed minus comparison) per covariate "
+        "level, before matching (all analysed children) and after (matched children, each "
+        "match group weighing as one on either side), both over the pooled standard "
+        "deviation before matching; |SMD| < 0.1 is the usual mark of balance. A row resting "
+        "on few children is withheld."),
+    "survival.cox_matched.title": "Cox model on the matched cohort: hazard ratio",
+    "survival.cox_matched.caption": (
+        "estimate: log hazard ratio of the exposed children against their matched comparison "
+        "children, stratified by match group (each exposed child with its controls shares a "
+        "baseline hazard); standard errors clustered on the mother."),
     "survival.fig.exposed": "grew up in the estate",
     "survival.fig.comparison": "comparison",
     "survival.fig.x": "months since the end of 9th grade",
@@ -324,22 +393,48 @@ _EN: dict[str, str] = {
         "area they lived in {k} years before their exam (intention to treat). {target} is "
         "treated from exam year {g}, the comparison areas are not. Two-way fixed "
         "effects (area and exam year) on the children, an event study by exam year, and "
-        "inference that is honest with one treated area: randomization inference over "
-        "the comparison areas as placebos and Conley-Taber intervals. Cluster-robust "
+        "inference that is honest with one treated area: standard errors from the area x "
+        "exam-year cells (the children of a cell share its shocks), randomization inference "
+        "over the comparison areas as placebos and Conley-Taber intervals. Cluster-robust "
         "standard errors by area assume many treated areas and are not reported."),
+    "did.descriptive": (
+        " With {j} comparison areas randomization inference and Conley-Taber are "
+        "descriptive: no p-value can fall below {p}, and no 95 % interval exists (at least 19 "
+        "comparison areas are needed). The 95 % intervals of this section are those from the "
+        "area x exam-year cells, which assume area-year shocks independent over years and "
+        "equally variable in every area."),
+    "did.inferential": (
+        " With {j} comparison areas randomization inference and Conley-Taber can reject at "
+        "5 % (smallest attainable p-value {p}); their intervals cover with probability "
+        "{level} when the areas are exchangeable."),
+    "did.phases": (
+        " Exam years {years} lie in an earlier phase of the intervention ({how})."),
+    "did.phases.mark": "kept in the pre-period, marked, and tested as placebo start dates",
+    "did.phases.exclude": "left out of every estimate",
     "did.panel.title": "Enrolled 15 months after 9th grade, by baseline estate",
     "did.panel.caption": ("Children by the estate they lived in three years before their exam "
                           "(intention to treat); the vertical line marks the first treated "
                           "exam year."),
     "did.twfe.title": "Two-way fixed effects estimate (children)",
-    "did.twfe.caption": ("Effect on the probability of being enrolled (share scale). Its "
-                         "standard error treats children as independent and is shown for "
-                         "reference only; see the one-treated-area inference below."),
+    "did.twfe.caption": ("Effect on the probability of being enrolled (share scale), the "
+                         "treated exam years against the mean of the pre-period exam years "
+                         "(pre_exam_years). Standard error and 95 % interval from the area x "
+                         "exam-year cells: the children of a cell share its shocks, which a "
+                         "child-level standard error ignores; the cells' shocks are assumed "
+                         "independent and equally variable in every estate (t distribution "
+                         "with the cells' degrees of freedom)."),
     "did.one_treated.title": "Inference with one treated estate",
     "did.one_treated.caption": ("Randomization inference: the estate's estimate against the "
                                 "placebo estimates of the comparison estates (exact p-value); "
-                                "Conley-Taber: interval from the comparison estates' "
-                                "residuals."),
+                                "Conley-Taber: the comparison estates' placebo estimates as "
+                                "the distribution of the estate's error, the observed "
+                                "assignment counted among them (the p-value is never 0), and "
+                                "size-corrected for estates of unequal size (Ferman & Pinto). "
+                                "With J comparison estates no p-value can fall below "
+                                "1/(J+1) (smallest_p_value): with fewer than 19 a 95 % "
+                                "interval does not exist, the interval is the whole line and "
+                                "the row says 'descriptive'; interval_level is the coverage "
+                                "the interval attains when one exists."),
     "did.honest.title": "Sensitivity to violations of parallel trends (Honest DiD)",
     "did.honest.caption": (
         "The average effect over the treated exam years when the post-intervention trend may "
@@ -347,33 +442,50 @@ _EN: dict[str, str] = {
         "consecutive pre-intervention years (Rambachan & Roth's relative magnitudes): lb-ub "
         "the identified set, conf_low-conf_high its 95 % confidence interval (conditional-"
         "least-favourable hybrid); mbar 'none' is the usual interval, assuming parallel "
-        "trends exactly."),
+        "trends exactly. Relative to the last exam year before the intervention alone "
+        "(reference_exam_year), not to the mean of the pre-period as the two-way fixed "
+        "effects estimate: the two differ when the pre-period years differ."),
     "did.dose.title": "Dose-response: effect by years in the estate after the start",
     "did.dose.caption": (
         "The estate's children by the years of childhood they would live in the estate after "
         "the intervention began, up to the end of 9th grade, if they stayed (intention to "
-        "treat: by the baseline address). One effect per dose bin, and the slope of a linear "
-        "dose (its causal reading needs strong parallel trends). Area and exam-year fixed "
-        "effects; children-level robust SEs, for reference only with one treated estate."),
+        "treat: by the baseline address). The dose is one value per exam year, so each dose "
+        "bin's effect is the effect in its exam years (exam_years) against the pre-period "
+        "mean, an event-time effect that cannot be told apart from calendar time; "
+        "slope_per_year is the change of the effect per year of dose with a jump at the start "
+        "allowed (never a line forced through zero). Area and exam-year fixed effects; "
+        "standard errors from the area x exam-year cells."),
     "did.youth.title": ("Youth public support (18-29 years, 1 January), estate against "
                         "comparison"),
     "did.youth.caption": (
         "Share of 18-29-year-olds living in the area on 1 January who are on public support, "
         "by area and year (a repeated cross-section of residents, so it also moves with who "
-        "moves in and out). Two-way fixed effects on the area-year shares, randomization "
-        "inference over the comparison estates as placebos and a Conley-Taber interval."),
+        "moves in and out). Two-way fixed effects on the area-year shares (classical standard "
+        "error on the cells), randomization inference over the comparison estates as "
+        "placebos and Conley-Taber, with what each can deliver with the comparison estates "
+        "at hand (see the inference with one treated estate)."),
     "did.event.title": "Event study by exam year",
     "did.event.caption": (
         "Coefficients relative to the last exam year before the intervention, with pointwise "
         "95 % confidence intervals and a simultaneous (sup-t) 95 % band over all exam years "
-        "(children-level robust; its critical value is the row sup_t_critical); the "
-        "pre-period coefficients test parallel trends. Dashed lines mark the first treated "
-        "exam year and the first exam year of a later phase of the intervention."),
+        "(from the area x exam-year cells; its critical value is the row sup_t_critical); "
+        "the pre-period coefficients test parallel trends. phase_exam_year is the first exam "
+        "year of the intervention's phase in force in the row's exam year and "
+        "phase_event_time the exam years since; exam years of a phase that began before the "
+        "first treated exam year are marked, not clean pre-period years. Dashed lines mark "
+        "the phases."),
+    "did.placebo.title": "Placebo start dates before the intervention",
+    "did.placebo.caption": (
+        "The two-way fixed effects estimate on the exam years before the intervention, as if "
+        "it had begun in an earlier exam year (start_exam_year); area x exam-year standard "
+        "errors. Away from a phase of the intervention a placebo should be near 0; where a "
+        "phase began (phase_start) it estimates that phase's own effect, or a pre-trend."),
     "did.fig.panel_x": "exam year (end of 9th grade)",
     "did.fig.panel_y": "enrolled 15 months later (%)",
     "did.fig.panel_title": "Youth education by baseline estate (intention to treat)",
     "did.fig.intervention": "intervention ({year})",
     "did.fig.later_phase": "later phase ({year})",
+    "did.fig.earlier_phase": "earlier phase ({year})",
     "did.fig.before": "before the intervention",
     "did.fig.after": "after the intervention",
     "did.fig.event_x": "exam years since {year}",
@@ -428,6 +540,30 @@ _DA: dict[str, str] = {
     "report.no": "nej",
     # -- table headers ------------------------------------------------------------------
     "col.area": "område",
+    "col.comparison_areas": "sammenligningsområder",
+    "col.event_exam_year": "eksamensår",
+    "col.exam_years": "eksamensår",
+    "col.interval": "interval",
+    "col.interval_level": "intervallets niveau",
+    "col.note": "bemærkning",
+    "col.phase_event_time": "tid siden fasens start",
+    "col.phase_exam_year": "fasens første eksamensår",
+    "col.phase_start": "fasestart",
+    "col.pre_exam_years": "førperiodens eksamensår",
+    "col.pre_years": "førperiodens år",
+    "col.smallest_p_value": "mindste mulige p-værdi",
+    "col.start_exam_year": "første behandlede eksamensår",
+    "col.mde": "mindste påviselige effekt",
+    "col.p_adjusted": "justeret p-værdi",
+    "col.role": "rolle",
+    "col.what": "hvad",
+    "col.covariate": "kovariat",
+    "col.level": "niveau",
+    "col.mean_comparison": "gennemsnit, sammenligning",
+    "col.mean_exposed": "gennemsnit, eksponerede",
+    "col.sample": "stikprøve",
+    "col.smd": "standardiseret forskel",
+    "col.status": "status",
     "col.at_risk": "i risiko",
     "col.baseline_denominator": "nævner i nulpunktsåret",
     "col.baseline_numerator": "tæller i nulpunktsåret",
@@ -438,6 +574,7 @@ _DA: dict[str, str] = {
     "col.change": "ændring",
     "col.children": "børn",
     "col.comparison": "sammenligningsgruppe",
+    "col.competing": "konkurrerende hændelser",
     "col.conf_high": "øvre 95 %-grænse",
     "col.conf_low": "nedre 95 %-grænse",
     "col.criteria_met": "opfyldte kriterier",
@@ -557,6 +694,27 @@ _DA: dict[str, str] = {
                       "'comparison' er sammenligningsområderne samlet; net er "
                       "ressourcestærke tilflyttere minus fraflyttere."),
     "goals.no_values": "ingen offentliggjorte værdier",
+    "checklist.title": "Tjekliste til en bedømmer",
+    "checklist.description": ("Alle effektestimater i denne udgivelse med en p-værdi, og hvad "
+                              "de er for undersøgelsen: det primære udfald for hver "
+                              "målsætning (med den mindste påviselige effekt ved niveau "
+                              "{alpha} og styrke {power}), negative kontroller og de "
+                              "sekundære estimater, hvis p-værdier justeres samlet "
+                              "({method})."),
+    "checklist.method.holm": "Holms trinvise metode",
+    "checklist.method.bh": "Benjamini-Hochbergs falske opdagelsesrate",
+    "checklist.table": "Primære, negative kontrol- og sekundære estimater",
+    "checklist.caption": ("role: primary (erklæret i undersøgelsesfilen), negative_control "
+                          "eller secondary; p_adjusted: de sekundære p-værdier justeret for "
+                          "multiplicitet; mde: den mindste påviselige effekt af et primært "
+                          "estimat, (z(1 - alpha/2) + z(styrke)) x std_error. En værdi, som "
+                          "kildetabellen tilbageholdt, forbliver tom."),
+    "checklist.primary_missing": ("Det primære udfald for målsætning {goal} ({table}, {term}) "
+                                  "er ikke i denne udgivelse eller blev tilbageholdt: "
+                                  "målsætningen har ingen primær test her."),
+    "checklist.no_primary": ("Målsætning {goal} har intet erklæret primært udfald "
+                             "([analyses.checklist] primary): alle dens estimater er "
+                             "sekundære."),
     # -- figures: notes -----------------------------------------------------------------
     "fig.source": "Kilde: {study}",
     "fig.source_extract": ", registerudtræk {extract}",
@@ -598,6 +756,7 @@ _DA: dict[str, str] = {
     "fig.risk_title": "Antal i risiko; hændelser og censurerede (kumuleret)",
     "fig.at_risk": "i risiko",
     "fig.events": "hændelser",
+    "fig.competing": "konkurrerende hændelser",
     "fig.censored": "censurerede",
     "fig.curve_suppressed": "{label}: kurven diskretioneret",
     "fig.reference_period": "referenceperiode",
@@ -655,14 +814,15 @@ _DA: dict[str, str] = {
     "flows.description": (
         "Flytninger ind i og ud af boligområdet pr. kalenderår (definitions §4): befolkningen "
         "pr. 1. januar, tilflyttere og fraflyttere efter ressourcestatus ved flytningen "
-        "(25-64 år, i beskæftigelse eller selvstændig i det seneste arbejdsår før "
-        "flytningen, mindst en ungdomsuddannelse) og efter hvorfra og hvortil, fødsler og "
-        "dødsfald i egne kolonner; flyttematricen mellem boligområdet, resten af kommunen, "
-        "sammenligningsområderne, resten af regionen og landet samt udlandet; fastholdelse: "
-        "hvor længe tilflyttere bliver boende, efter ressourcestatus ved tilflytningen "
-        "(Kaplan-Meier); og ændringen fra år til år i andelen af ressourcestærke voksne, "
-        "delt eksakt op i tilflytninger, fraflytninger, beboere der skifter status, aldring, "
-        "fødsler og dødsfald."),
+        "(25-64 år, i beskæftigelse eller selvstændig i arbejdsåret før flytningens år, "
+        "mindst en ungdomsuddannelse, alt på flyttedagen) og efter hvorfra og hvortil, "
+        "fødsler og dødsfald i egne kolonner; flyttematricen mellem boligområdet, resten af "
+        "kommunen, sammenligningsområderne, resten af regionen og landet samt udlandet; "
+        "fastholdelse: hvor længe tilflyttere bliver boende, efter ressourcestatus ved "
+        "tilflytningen og efter tilflytningsperiode (Kaplan-Meier; tilflyttere fra før det "
+        "første år indgår forsinket); og ændringen fra år til år i andelen af "
+        "ressourcestærke voksne, delt eksakt op i tilflytninger og fraflytninger (status ved "
+        "flytningen), statusskift i boligområdet, aldring, fødsler og dødsfald."),
     "flows.status.title": "Befolkning, fødsler, dødsfald og flytninger efter ressourcestatus",
     "flows.status.caption": ("Flytninger pr. 1.000 beboere i hver gruppe pr. 1. januar; "
                              "ressourcestatus ved flytningen. Diskretionerede celler er ikke "
@@ -682,7 +842,12 @@ _DA: dict[str, str] = {
     "flows.retention.caption": ("Andel af tilflytterne, der stadig bor i boligområdet, efter "
                                 "år siden tilflytningen, efter ressourcestatus ved "
                                 "tilflytningen (Kaplan-Meier; censureret ved død og ved "
-                                "datas slutning)."),
+                                "datas slutning; tilflyttere fra før det første år indgår "
+                                "fra deres varighed pr. 1. januar det år)."),
+    "flows.retention_period.title": "Fastholdelse: tilflytninger {period}",
+    "flows.retention_period.caption": ("Andel af periodens tilflyttere, der stadig bor i "
+                                       "boligområdet, efter år siden tilflytningen "
+                                       "(Kaplan-Meier; alle ressourcestatusser)."),
     "flows.decomposition.title": ("Ændringen i andelen af ressourcestærke voksne, og hvor den "
                                   "kom fra"),
     "flows.decomposition.caption": (
@@ -704,29 +869,63 @@ _DA: dict[str, str] = {
         "Børn af fødselsårgangene, der voksede op i boligområdet (eksponerede), mod børn, der "
         "boede andre steder i kommunen på samme fødselsdag (sammenligningsgruppe), fulgt fra "
         "endt 9. klasse (30. juni i afgangsåret) til første start på en ungdomsuddannelse, "
-        "censureret ved udvandring, død, datas slutning og den maksimale opfølgning. "
-        "Kaplan-Meier-kurver med risikotabel og en Cox-model (Efron ties) stratificeret på "
-        "fødselsår og justeret for køn, herkomst, moderens uddannelse og forældrenes "
-        "beskæftigelse ved 14 år, med standardfejl klynget på moderen (søskende er ikke "
-        "uafhængige)."),
+        "med udvandring og død som konkurrerende hændelser (derefter kan barnet ikke "
+        "længere starte her); datas slutning og den maksimale opfølgning censurerer. Gruppen "
+        "er kendt, når opfølgningen begynder (ingen udødelig tid). Kumulerede "
+        "incidenskurver (Aalen-Johansen) med risikotabel og en Cox-model for den "
+        "årsagsspecifikke hazard (Efron ties) stratificeret på fødselsår og justeret for "
+        "køn, herkomst, moderens uddannelse og forældrenes beskæftigelse ved 14 år, med "
+        "standardfejl klynget på moderen (søskende er ikke uafhængige), dens test af "
+        "proportionale hazards og hazard ratio før og efter indsatsens start."),
     "survival.flow.title": "Udelukkelser trin for trin",
     "survival.flow.caption": "Fra alle i registerudtrækket til den analyserede kohorte.",
     "survival.flow_groups.title": "Udelukkelser trin for trin, efter gruppe",
     "survival.exits.title": "Hvordan opfølgningen sluttede, pr. gruppe",
     "survival.risk.title": "Risikotabel",
-    "survival.risk.caption": ("Antal i risiko (stadig fulgt på tidspunktet) og hændelser og "
-                              "censureringer før det, pr. gruppe; på hvert tidspunkt summerer "
-                              "de til gruppen."),
-    "survival.km_comparison.title": "Kaplan-Meier-kurve: sammenligningsgruppen",
-    "survival.km_exposed.title": "Kaplan-Meier-kurve: opvokset i boligområdet",
-    "survival.km_exposed.caption": (
-        "Andel startet på en ungdomsuddannelse efter måneder siden endt 9. klasse (1 - "
-        "Kaplan-Meier), med 95 %-konfidensbånd; trin vises kun, hvor mindst tærsklen fik "
+    "survival.risk.caption": ("Antal i risiko (stadig fulgt på tidspunktet) og hændelser, "
+                              "konkurrerende hændelser (udvandring, død) og censureringer "
+                              "før det, pr. gruppe; på hvert tidspunkt summerer de til "
+                              "gruppen."),
+    "survival.cif_comparison.title": ("Kumuleret incidens (Aalen-Johansen): "
+                                      "sammenligningsgruppen"),
+    "survival.cif_exposed.title": "Kumuleret incidens (Aalen-Johansen): opvokset i boligområdet",
+    "survival.cif_exposed.caption": (
+        "Andel startet på en ungdomsuddannelse efter måneder siden endt 9. klasse: den "
+        "kumulerede incidens (Aalen-Johansen) med udvandring og død som konkurrerende "
+        "hændelser (ikke 1 - Kaplan-Meier, der ville regne de børn, som om de stadig kunne "
+        "starte), med 95 %-konfidensbånd; trin vises kun, hvor mindst tærsklen fik "
         "hændelsen, og ikke efter et tidspunkt, hvor risikotabellen skjuler en celle."),
+    "survival.zph.title": "Test af proportionale hazards i Cox-modellen",
+    "survival.zph.caption": ("Scoretest af, om hvert leds log hazard ratio ændrer sig med "
+                             "tiden (g(t) = 1 - Kaplan-Meier, som R's cox.zph), og af alle led "
+                             "samlet (GLOBAL); en lille p siger, at hazard ratio ikke er "
+                             "konstant over opfølgningen."),
+    "survival.cox_period.title": "Hazard ratio før og efter indsatsens start",
+    "survival.cox_period.caption": ("Cox-modellen tilpasset hver for sig til børnene, der "
+                                    "afsluttede 9. klasse før starten ({start}) og på eller "
+                                    "efter den; estimat: log hazard ratio for eksponerede."),
     "survival.cox.title": "Cox-model: hazard ratios",
     "survival.cox.caption": ("estimat: log hazard ratio; 'opvokset i boligområdet' "
                              "sammenligner børn, der voksede op i boligområdet, med "
                              "sammenligningsgruppen. Standardfejl klynget på moderen."),
+    "survival.matching.title": "Matchede sammenligningsbørn: børn matchet og ikke matchet",
+    "survival.matching.caption": (
+        "Hvert eksponeret barn er matchet med op til {k} sammenligningsbørn (method = "
+        "{method}, på {on}, replace = {replace}; studiets seed trækker blandt lige gode "
+        "kandidater). eligible = matched + unmatched; et sammenligningsbarn er matchet, når "
+        "det er i mindst én matchgruppe."),
+    "survival.matching_balance.title": "Balance før og efter matchning",
+    "survival.matching_balance.caption": (
+        "estimat: den standardiserede middelværdiforskel (eksponerede minus sammenligning) "
+        "pr. niveau af hver kovariat, før matchning (alle analyserede børn) og efter "
+        "(matchede børn, hver matchgruppe vejer som én på hver side), begge over den samlede "
+        "standardafvigelse før matchning; |SMD| < 0,1 er det sædvanlige mærke for balance. "
+        "En række, der hviler på få børn, tilbageholdes."),
+    "survival.cox_matched.title": "Cox-model på den matchede kohorte: hazard ratio",
+    "survival.cox_matched.caption": (
+        "estimat: log hazard ratio for de eksponerede børn mod deres matchede "
+        "sammenligningsbørn, stratificeret efter matchgruppe (hvert eksponeret barn deler "
+        "baseline-hazard med sine kontroller); standardfejl klynget på moderen."),
     "survival.fig.exposed": "opvokset i boligområdet",
     "survival.fig.comparison": "sammenligningsgruppe",
     "survival.fig.x": "måneder siden endt 9. klasse",
@@ -742,21 +941,47 @@ _DA: dict[str, str] = {
         "behandlet fra afgangsåret {g}, sammenligningsområderne er ikke. Tosidede faste "
         "effekter (område og afgangsår) på børnene, et event study efter afgangsår og "
         "inferens, der holder med ét behandlet område: randomiseringsinferens med "
-        "sammenligningsområderne som placebo og Conley-Taber-intervaller. Klyngerobuste "
+        "sammenligningsområderne som placebo og Conley-Taber-intervaller; standardfejl fra "
+        "cellerne af område og afgangsår (børnene i en celle deler dens stød). Klyngerobuste "
         "standardfejl efter område forudsætter mange behandlede områder og vises ikke."),
+    "did.descriptive": (
+        " Med {j} sammenligningsområder er randomiseringsinferens og Conley-Taber "
+        "beskrivende: ingen p-værdi kan blive mindre end {p}, og der findes intet 95 %-"
+        "interval (det kræver mindst 19 sammenligningsområder). Afsnittets 95 %-intervaller "
+        "er dem fra cellerne af område og afgangsår, som antager, at stødene i område og år "
+        "er uafhængige over årene og lige store i alle områder."),
+    "did.inferential": (
+        " Med {j} sammenligningsområder kan randomiseringsinferens og Conley-Taber afvise på "
+        "5 %-niveau (mindste mulige p-værdi {p}); deres intervaller dækker med "
+        "sandsynligheden {level}, når områderne er udskiftelige."),
+    "did.phases": (
+        " Afgangsårene {years} ligger i en tidligere fase af indsatsen ({how})."),
+    "did.phases.mark": "beholdt blandt årene før, markeret og testet som placebostartdatoer",
+    "did.phases.exclude": "udeladt af alle estimater",
     "did.panel.title": "I uddannelse 15 måneder efter 9. klasse, efter boligområde ved baseline",
     "did.panel.caption": ("Børn efter det boligområde, de boede i tre år før afgangsprøven "
                           "(intention to treat); den lodrette linje markerer det første "
                           "behandlede afgangsår."),
     "did.twfe.title": "Estimat med tosidede faste effekter (børn)",
-    "did.twfe.caption": ("Effekt på sandsynligheden for at være i uddannelse (som andel). "
-                         "Standardfejlen behandler børnene som uafhængige og vises kun til "
-                         "orientering; se inferensen med ét behandlet område nedenfor."),
+    "did.twfe.caption": ("Effekt på sandsynligheden for at være i uddannelse (som andel), de "
+                         "behandlede afgangsår mod gennemsnittet af afgangsårene før "
+                         "(pre_exam_years). Standardfejl og 95 %-interval fra cellerne af "
+                         "område og afgangsår: børnene i en celle deler dens stød, som en "
+                         "standardfejl på børneniveau overser; cellernes stød antages "
+                         "uafhængige og lige store i alle boligområder (t-fordeling med "
+                         "cellernes frihedsgrader)."),
     "did.one_treated.title": "Inferens med ét behandlet boligområde",
     "did.one_treated.caption": ("Randomiseringsinferens: boligområdets estimat mod "
                                 "placeboestimaterne for sammenligningsområderne (eksakt "
-                                "p-værdi); Conley-Taber: interval ud fra "
-                                "sammenligningsområdernes residualer."),
+                                "p-værdi); Conley-Taber: sammenligningsområdernes "
+                                "placeboestimater som fordelingen af boligområdets fejl, med "
+                                "den observerede tildeling talt med (p-værdien er aldrig 0), "
+                                "og korrigeret for ulige store områder (Ferman & Pinto). Med "
+                                "J sammenligningsområder kan ingen p-værdi blive mindre end "
+                                "1/(J+1) (smallest_p_value): med færre end 19 findes intet "
+                                "95 %-interval, intervallet er hele tallinjen, og rækken "
+                                "siger 'descriptive' (beskrivende); interval_level er "
+                                "intervallets dækning, når det findes."),
     "did.honest.title": "Følsomhed over for brud på parallelle trends (Honest DiD)",
     "did.honest.caption": (
         "Den gennemsnitlige effekt over de behandlede afgangsår, når trenden efter indsatsen "
@@ -764,36 +989,53 @@ _DA: dict[str, str] = {
         "mellem to på hinanden følgende år før indsatsen (Rambachan & Roths relative "
         "størrelser): nedre-øvre grænse den identificerede mængde, nedre-øvre 95 %-"
         "grænse dens 95 %-konfidensinterval (conditional-least-favourable hybrid); M 'none' "
-        "er det sædvanlige interval, der antager præcis parallelle trends."),
+        "er det sædvanlige interval, der antager præcis parallelle trends. I forhold til det "
+        "sidste afgangsår før indsatsen alene (reference_exam_year), ikke til gennemsnittet "
+        "af årene før som estimatet med tosidede faste effekter: de to afviger, når årene "
+        "før indsatsen afviger fra hinanden."),
     "did.dose.title": "Dosis-respons: effekt efter år i boligområdet efter starten",
     "did.dose.caption": (
         "Boligområdets børn efter de år af barndommen, de ville bo i boligområdet efter "
         "indsatsens start, frem til endt 9. klasse, hvis de blev boende (intention to treat: "
-        "efter adressen ved baseline). Én effekt pr. dosisinterval og hældningen for en "
-        "lineær dosis (en kausal tolkning kræver stærke parallelle trends). Faste effekter "
-        "for område og afgangsår; robuste standardfejl på børneniveau, kun til orientering "
-        "med ét behandlet boligområde."),
+        "efter adressen ved baseline). Dosis er én værdi pr. afgangsår, så hvert "
+        "dosisintervals effekt er effekten i dets afgangsår (exam_years) mod gennemsnittet "
+        "før indsatsen, en effekt efter tid siden start, der ikke kan skilles fra kalendertid; "
+        "slope_per_year er effektens ændring pr. års dosis med et spring ved starten tilladt "
+        "(aldrig en linje tvunget gennem 0). Faste effekter for område og afgangsår; "
+        "standardfejl fra cellerne af område og afgangsår."),
     "did.youth.title": ("Unge på offentlig forsørgelse (18-29 år, 1. januar), boligområdet mod "
                         "sammenligningsområderne"),
     "did.youth.caption": (
         "Andel af de 18-29-årige, der bor i området pr. 1. januar, og som er på offentlig "
         "forsørgelse, efter område og år (gentagne tværsnit af beboerne, så den flytter sig "
         "også med, hvem der flytter ind og ud). Tosidede faste effekter på område-år-"
-        "andelene, randomiseringsinferens med sammenligningsområderne som placebo og et "
-        "Conley-Taber-interval."),
+        "andelene (klassisk standardfejl på cellerne), randomiseringsinferens med "
+        "sammenligningsområderne som placebo og Conley-Taber, med hvad hver kan give med de "
+        "sammenligningsområder, der er (se inferensen med ét behandlet boligområde)."),
     "did.event.title": "Event study efter afgangsår",
     "did.event.caption": (
         "Koefficienter i forhold til det sidste afgangsår før indsatsen, med punktvise 95 %-"
         "konfidensintervaller og et simultant (sup-t) 95 %-bånd over alle afgangsår (robust "
-        "på børneniveau; den kritiske værdi er rækken sup_t_critical); koefficienterne før "
-        "indsatsen tester parallelle trends. Stiplede linjer markerer det første behandlede "
-        "afgangsår og det første afgangsår i en senere fase af indsatsen."),
+        "fra cellerne af område og afgangsår; den kritiske værdi er rækken sup_t_critical); "
+        "koefficienterne før indsatsen tester parallelle trends. phase_exam_year er det "
+        "første afgangsår i den fase af indsatsen, der gælder i rækkens afgangsår, og "
+        "phase_event_time afgangsårene siden; afgangsår i en fase, der begyndte før det "
+        "første behandlede afgangsår, er markeret og ikke rene år før indsatsen. Stiplede "
+        "linjer markerer faserne."),
+    "did.placebo.title": "Placebostartdatoer før indsatsen",
+    "did.placebo.caption": (
+        "Estimatet med tosidede faste effekter på afgangsårene før indsatsen, som om den var "
+        "begyndt i et tidligere afgangsår (start_exam_year); standardfejl fra cellerne af "
+        "område og afgangsår. Væk fra en fase af indsatsen bør et placebo ligge nær 0; hvor "
+        "en fase begyndte (phase_start), estimerer det fasens egen effekt eller en trend "
+        "før indsatsen."),
     "did.fig.panel_x": "afgangsår (endt 9. klasse)",
     "did.fig.panel_y": "i uddannelse 15 måneder senere (%)",
     "did.fig.panel_title": "Ungdomsuddannelse efter boligområde ved baseline (intention to "
                            "treat)",
     "did.fig.intervention": "indsatsen ({year})",
     "did.fig.later_phase": "senere fase ({year})",
+    "did.fig.earlier_phase": "tidligere fase ({year})",
     "did.fig.before": "før indsatsen",
     "did.fig.after": "efter indsatsen",
     "did.fig.event_x": "afgangsår siden {year}",
@@ -857,6 +1099,10 @@ def number(value: Any, language: str = "en", *, digits: int = 4) -> str:
     value = float(value)
     if value.is_integer() and abs(value) < 1e12:
         return integer(value, language)
+    if 10 ** digits <= abs(value) < 1e12:
+        # whole and grouped, never 3,816e+05: an exponent after a decimal comma reads
+        # as 3816e+05 in English (and a padded 10-digit number looks like a CPR number)
+        return integer(round(value), language)
     return _local(f"{value:,.{digits}g}", language)
 
 

@@ -401,7 +401,7 @@ def _table_diff(name: str, old: Path, new: Path, info: dict, tolerance: float) -
     d.rows_added = int((m["_merge"] == "right_only").sum())
     d.rows_removed = int((m["_merge"] == "left_only").sum())
     both = m[m["_merge"] == "both"]
-    model = info.get("kind") in ("model", "km")
+    model = info.get("kind") in ("model", "km", "derived")
     values = [c for c in a.columns if c in b.columns and c not in keys]
     for _, row in both.iterrows():
         where = ", ".join(f"{k}={row[k]}" for k in keys if k != "_row") or f"row {row['_row']}"

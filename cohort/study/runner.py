@@ -327,7 +327,11 @@ def _run(spec: StudySpec, ex, ex_path: Path, out: Path, say: Progress, *,
                     notes_here = list(notes["note"])
                     section["notes"] += notes_here
                     left_out += [f"{key}: {n}" for n in notes_here]
+                said = len(ctx.notes)
                 outputs = analysis.present(tables, ctx, params)
+                # what an analysis says of the release as a whole (the checklist's
+                # goals without a primary outcome) goes under its heading
+                section["notes"] += ctx.notes[said:]
                 released_here: dict[str, pd.DataFrame] = {}
                 tables_here: list[str] = []
                 figures_here: list[str] = []

@@ -248,3 +248,17 @@ def test_another_estate_without_names_shows_codes_not_inventions(small_extract, 
     assert "Gellerup" not in seen  # not made up from the code
     assert "area:" not in seen and "municipality:751" not in seen
     assert "Indikatorer for social balance" in seen
+
+
+def test_large_numbers_are_whole_and_grouped_not_exponents():
+    """3,816e+05 in a Danish table reads as 381,600,000 to an English reader and, padded
+    to ten digits, as a CPR number to the checker: large values are written whole."""
+    from cohort.disclosure.check import scan_text
+    from cohort.report._text import number
+
+    assert number(381600.4, "da") == "381.600"
+    assert number(381600.4, "en") == "381,600"
+    assert number(209912.3, "da") == "209.912"
+    html = "<table><tr><th>reference</th></tr>" + "".join(
+        f"<tr><td>{number(v, 'da')}</td></tr>" for v in (209912.3, 402100.7, 381600.4)) + "</table>"
+    assert not scan_text(html, file="report.html")

@@ -12,6 +12,7 @@ from cohort.study.analyses._base import (
     left_out,
     ordered,
 )
+from cohort.study.analyses.checklist import Checklist
 from cohort.study.analyses.did import DiD
 from cohort.study.analyses.flows import Flows
 from cohort.study.analyses.goals import Goals
@@ -30,5 +31,6 @@ ANALYSES: dict[str, Analysis] = {
         Goals(),
         Survival(),
         DiD(),
+        Checklist(),  # last: it reads what the others released
     )
 }
