@@ -155,3 +155,14 @@ multiplicity = "bh"
     assert "A referee&#x27;s checklist" in report or "A referee's checklist" in report
     assert "Goal 2 has no declared primary outcome" in report
     assert main(["check-release", str(out)]) == 0
+
+
+def test_a_term_repeated_by_period_is_named_with_it():
+    released = {"cox_by_period": pd.DataFrame({
+        "period": ["before", "after"], "term": ["exposed", "exposed"],
+        "estimate": [-0.3, -0.1], "std_error": [0.05, 0.09], "p_value": [1e-6, 0.2]})}
+    params = _params(primary=[{"goal": 1, "table": "cox_by_period",
+                               "term": "exposed [period=after]"}], negative_controls=[])
+    rows, _ = collect(released, params)
+    assert rows["term"].tolist() == ["exposed [period=after]", "exposed [period=before]"]
+    assert rows["role"].tolist() == ["primary", "secondary"]

@@ -40,6 +40,8 @@ __all__ = ["Checklist", "minimum_detectable_effect"]
 
 _COLUMNS = ["goal", "role", "table", "term", "estimate", "std_error", "p_value",
             "p_adjusted", "mde", "what"]
+#: Columns that tell rows of one term apart (the term is named with them).
+_ROW_KEYS = ("period", "dose_years", "start_exam_year", "group", "sample", "outcome")
 _DEFAULT_COVARIATES = ["sex", "origin", "birth_year", "mother_education", "parent_employed",
                        "household_income"]
 
@@ -134,9 +136,11 @@ def collect(released: Mapping[str, pd.DataFrame], params: Mapping[str, Any]
             continue  # not an effect estimate (a diagnostic test such as cox_zph)
         d = df.copy()
         d["term"] = d["term"].astype(str)
-        if "dose_years" in d.columns:  # one row per term and dose bin
-            d["term"] = d["term"].where(d["dose_years"].astype(str).isin(["all", ""]),
-                                        d["term"] + " " + d["dose_years"].astype(str))
+        # a term that repeats by period, dose bin or false start is named with its key
+        for col in (c for c in _ROW_KEYS if c in d.columns):
+            v = d[col].astype(str)
+            d["term"] = d["term"].where(v.isin(["all", "", "nan", "<NA>"]),
+                                        d["term"] + f" [{col}=" + v + "]")
         # a covariate's term is its name, or name=level for a category
         keep = ~d["term"].str.split("=", n=1).str[0].isin(covariates)
         d = d[keep]
