@@ -25,7 +25,7 @@ from cohort.disclosure import Policy
 from cohort.exceptions import StudyFileError
 
 __all__ = ["LATEST", "NOTES", "Analysis", "Context", "ExtractFacts", "Param", "TableOutput",
-           "left_out", "ordered"]
+           "left_out", "ordered", "study_text"]
 
 #: The end of a year range that rolls forward with the extract: ``years = [2016, "latest"]``.
 LATEST = "latest"
@@ -111,6 +111,14 @@ class Context:
     spec: Any
     notes: list[str] = field(default_factory=list)
     released: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+
+def study_text(spec: Any, key: str, **fmt: Any) -> str:
+    """The report catalog's text of ``key`` in the study's report language."""
+    from cohort.report._text import text
+
+    return text(key, getattr(spec, "language", "en"), **fmt)
 
 
 class Analysis:

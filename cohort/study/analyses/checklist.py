@@ -35,6 +35,7 @@ import pandas as pd
 from cohort.disclosure import Derived
 from cohort.exceptions import StudyFileError
 from cohort.study.analyses._base import Analysis, Context, Param, TableOutput
+from cohort.study.analyses._base import study_text as _t
 
 __all__ = ["Checklist", "minimum_detectable_effect"]
 
@@ -202,10 +203,3 @@ def _entry(p: Any, keys: tuple[str, ...], where: str, optional: tuple[str, ...] 
     if not isinstance(p, Mapping) or set(keys) - set(p) or set(p) - set(keys) - set(optional):
         msg = f"{where}: a table with the keys {list(keys)} (optional {list(optional)})"
         raise StudyFileError(msg)
-
-
-def _t(spec: Any, key: str, **fmt: Any) -> str:
-    from cohort.report._text import text
-
-    return text(key, getattr(spec, "language", "en"), **fmt)
-

@@ -30,16 +30,10 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._base import study_text as _t
 from cohort.study.analyses._figures import released_figure
 
 __all__ = ["DiD"]
-
-
-def _t(spec: Any, key: str, **fmt: Any) -> str:
-    """The catalog's text of ``key`` in the study's report language."""
-    from cohort.report._text import text
-
-    return text(key, getattr(spec, "language", "en"), **fmt)
 
 
 class DiD(Analysis):

@@ -49,9 +49,10 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._base import study_text as _t
 from cohort.study.analyses._figures import released_figure
 
-__all__ = ["COMPARISON", "GOALS", "GOAL_TEXTS", "Goals", "MOVE_INDICATORS"]
+__all__ = ["COMPARISON", "GOALS", "Goals", "MOVE_INDICATORS"]
 
 #: The goals and their effect indicators, in the strategy's order (definitions §7).
 GOALS: dict[int, tuple[str, ...]] = {
@@ -63,13 +64,6 @@ GOALS: dict[int, tuple[str, ...]] = {
 }
 #: Goal 3's indicators, read from the moves.
 MOVE_INDICATORS = GOALS[3]
-#: The goals in the strategy's words (English; the report's language gives its own).
-GOAL_TEXTS: dict[int, str] = {
-    1: "All children and young people in the area have good prospects",
-    2: "All residents under 30 are in education or employment",
-    3: "The area attracts and keeps resource-strong residents",
-    4: "The area is free of gang crime",
-}
 #: The unit label of the comparison areas pooled.
 COMPARISON = "comparison"
 
@@ -91,11 +85,7 @@ class Goals(Analysis):
     """definitions.md §7: the four goals' indicators from the baseline year."""
 
     key = "goals"
-    title = "The strategy's four goals"
-    description = (
-        "The four goals and their effect indicators (definitions §7) for {units}, year by "
-        "year, with the baseline year {baseline} marked and the change since it."
-    )
+    title = "The strategy's four goals"  # the report's heading and prose: the catalog
     params = (
         Param("years", list, [2014, 2019], "first and last year"),
         Param("baseline_year", int, 2018, "the strategy's baseline ('nulpunkt')"),
@@ -247,13 +237,6 @@ def _indicator_labels(retention_years: int, language: str = "en") -> dict[str, s
 
         labels.update({k: INDICATOR_NAMES[language].get(k, k) for k in MOVE_INDICATORS})
     return labels
-
-
-def _t(spec: Any, key: str, **fmt: Any) -> str:
-    """The catalog's text of ``key`` in the study's report language."""
-    from cohort.report._text import text
-
-    return text(key, getattr(spec, "language", "en"), **fmt)
 
 
 def _moves(extract: Any, units: list[str], years: list[int], wanted: list[str],

@@ -21,17 +21,12 @@ from cohort.study.analyses._base import (
     ordered,
     year_range,
 )
+from cohort.study.analyses._base import study_text as _t
 from cohort.study.analyses._figures import released_figure
 from cohort.study.analyses._matched import add_matched_tables, check_matched, matched_outputs
 
 __all__ = ["Survival"]
 
-
-def _t(spec: Any, key: str, **fmt: Any) -> str:
-    """The catalog's text of ``key`` in the study's report language."""
-    from cohort.report._text import text
-
-    return text(key, getattr(spec, "language", "en"), **fmt)
 
 _DAYS_PER_MONTH = 365.25 / 12
 _GROUPS = ("exposed", "comparison")
@@ -240,24 +235,17 @@ class Survival(Analysis):
                 caption=_t(spec, "survival.cif_exposed.caption"),
             ),
         ]
-        if "cox" in tables:  # left out (with a note) when the data cannot identify it
-            outputs.append(TableOutput(
-                "cox_model",
-                _t(spec, "survival.cox.title"),
-                tables["cox"],
-                ModelOutput(support=tables["cox_support"], persons="n_persons",
-                            events="n_events", complement=False),
-                caption=_t(spec, "survival.cox.caption"),
-            ))
-        if "cox_zph" in tables:  # the PH check, released with the model on its support
-            outputs.append(TableOutput(
-                "cox_zph",
-                _t(spec, "survival.zph.title"),
-                tables["cox_zph"],
-                ModelOutput(support=tables["cox_support"], persons="n_persons",
-                            events="n_events", complement=False),
-                caption=_t(spec, "survival.zph.caption"),
-            ))
+        # the Cox model and its PH check are released on the model's support; both
+        # are left out (with a note) when the data cannot identify the model
+        for name, table, text in (("cox_model", "cox", "survival.cox"),
+                                  ("cox_zph", "cox_zph", "survival.zph")):
+            if table in tables:
+                outputs.append(TableOutput(
+                    name, _t(spec, f"{text}.title"), tables[table],
+                    ModelOutput(support=tables["cox_support"], persons="n_persons",
+                                events="n_events", complement=False),
+                    caption=_t(spec, f"{text}.caption"),
+                ))
         if "cox_by_period" in tables:
             start = ctx.spec.intervention.start
             outputs.append(TableOutput(
