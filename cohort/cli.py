@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None,
                    help="random seed (default: cohort.synth.DEFAULT_SEED)")
     s.add_argument("--format", dest="fmt", default="parquet", choices=("parquet", "csv", "dst"))
+    s.add_argument("--world", default="default", choices=("default", "referee"),
+                   help="referee: area-year shocks, selective moves in grades 7-9 and "
+                        "covariate effects (cohort.synth.REFEREE_WORLD)")
+    s.add_argument("--pre-trend", dest="pre_trend", type=float, default=None,
+                   help="a differential trend of the estate, share points per exam year "
+                        "(parallel trends fail)")
 
     d = sub.add_parser("demo", help="synthesise registers and run the bundled study")
     d.add_argument("--out", type=Path, default=Path("demo"),
@@ -175,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return commands.validate(args.path, out=args.out)
             if args.command == "synth":
                 return commands.synth(
-                    args.out, persons=args.persons, seed=args.seed, fmt=args.fmt
+                    args.out, persons=args.persons, seed=args.seed, fmt=args.fmt,
+                    world=args.world, pre_trend=args.pre_trend,
                 )
             if args.command == "demo":
                 return commands.demo(args.out, persons=args.persons, seed=args.seed)

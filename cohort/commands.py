@@ -34,15 +34,27 @@ def validate(path: Path, *, out: Path, stream: TextIO | None = None) -> int:
 
 
 def synth(
-    out: Path, *, persons: int | None, seed: int | None, fmt: str, stream: TextIO | None = None
+    out: Path, *, persons: int | None, seed: int | None, fmt: str, stream: TextIO | None = None,
+    world: str = "default", pre_trend: float | None = None,
 ) -> int:
-    """``cohort synth OUT --persons N --seed S --format parquet|csv|dst``."""
-    stream = stream or sys.stdout
-    from cohort.synth import synthesise
+    """``cohort synth OUT --persons N --seed S --format parquet|csv|dst``.
 
-    kwargs = {} if persons is None else {"persons": persons}
+    ``--world referee`` and ``--pre-trend X`` write the referee's world
+    (:class:`cohort.synth.WorldOptions`).
+    """
+    stream = stream or sys.stdout
+    from dataclasses import replace
+
+    from cohort.synth import REFEREE_WORLD, WorldOptions, synthesise
+
+    kwargs: dict = {} if persons is None else {"persons": persons}
     if seed is not None:
         kwargs["seed"] = seed
+    options = REFEREE_WORLD if world == "referee" else WorldOptions()
+    if pre_trend is not None:
+        options = replace(options, pre_trend=pre_trend)
+    if not options.default:
+        kwargs["world"] = options
     with _os_errors():
         result = synthesise(out, format=fmt, **kwargs)
     stream.write(f"Synthetic extract written to {out}\n")

@@ -22,6 +22,7 @@ from cohort._params import check_int_range, check_literal
 from cohort.exceptions import ParameterError
 from cohort.synth._world import AREAS as _AREAS
 from cohort.synth._world import COMPARISON_AREAS, DISTRICT, MIN_PERSONS, N_FULL, scale_for
+from cohort.synth.options import REFEREE_WORLD, WorldOptions
 
 __all__ = [
     "AREA_MUNICIPALITIES",
@@ -30,8 +31,10 @@ __all__ = [
     "DEFAULT_SEED",
     "DISTRICT",
     "FORMATS",
+    "REFEREE_WORLD",
     "TARGET_AREA",
     "SynthResult",
+    "WorldOptions",
     "synthesise",
 ]
 
@@ -78,6 +81,7 @@ def synthesise(
     persons: int = DEFAULT_PERSONS,
     seed: int = DEFAULT_SEED,
     format: str = "parquet",  # noqa: A002 - the CLI's option name
+    world: WorldOptions | None = None,
 ) -> SynthResult:
     """Write a synthetic register extract to the folder ``out``.
 
@@ -99,6 +103,12 @@ def synthesise(
     format
         ``"parquet"``, ``"csv"`` or ``"dst"`` (Statistics Denmark's layout, through
         the DST preset's writer).
+    world
+        Options that make the world harder for the designs (area-year shocks, a
+        pre-trend, selective moves in grades 7-9, covariate effects):
+        :class:`~cohort.synth.WorldOptions`, :data:`REFEREE_WORLD`. None (the
+        default): the default world. The options in force are named in
+        ``extract.toml``.
 
     Examples
     --------
@@ -114,15 +124,21 @@ def synthesise(
     from cohort.extract._fs import output_error
     from cohort.synth._run import write_canonical
 
+    if world is not None and not isinstance(world, WorldOptions):
+        msg = f"world must be a cohort.synth.WorldOptions or None; got {type(world).__name__}"
+        raise ParameterError(msg)
+    options = None if world is None or world.default else world
     out = Path(out)
-    name = f"Synthetic register extract (seed {seed}, {persons:,} persons)"
+    name = f"Synthetic register extract (seed {seed}, {persons:,} persons"
+    name += f"; {options.describe()})" if options is not None else ")"
     _check_out(out)
     from cohort import _progress
 
     if format != "dst":
         try:
             with _progress.step(f"writing {persons:,} synthetic persons ({format}) to {out}"):
-                rows = write_canonical(out, persons=persons, seed=seed, fmt=format, name=name)
+                rows = write_canonical(out, persons=persons, seed=seed, fmt=format, name=name,
+                                       options=options)
         except OSError as err:  # a full disk, a file-size limit, no permission
             raise output_error(err, out, what="the extract folder", option="output folder",
                                note=_INCOMPLETE) from None
@@ -146,7 +162,7 @@ def synthesise(
             with _progress.step(f"writing {persons:,} synthetic persons (canonical, in a "
                                 "temporary folder)"):
                 rows = write_canonical(tmp, persons=persons, seed=seed, fmt="parquet",
-                                       name=name)
+                                       name=name, options=options)
         except OSError as err:
             raise output_error(err, tmp, what="the temporary folder (TMPDIR)",
                                option="TMPDIR") from None

@@ -12,6 +12,7 @@ from cohort.synth._simulate import simulate
 from cohort.synth._tables import address_table, block_tables, schema
 from cohort.synth._world import make_world
 from cohort.synth._writer import ExtractWriter
+from cohort.synth.options import WorldOptions
 
 __all__ = ["CHUNK_PERSONS", "PERSONS_PER_HOUSEHOLD", "write_canonical"]
 
@@ -33,15 +34,17 @@ def write_canonical(
     name: str,
     att_enrolment: dict[int, float] | None = None,
     att_youth_convictions: dict[int, float] | None = None,
+    options: WorldOptions | None = None,
 ) -> dict[str, int]:
     """Simulate and write a canonical extract; return the rows written per table.
 
     ``att_enrolment`` / ``att_youth_convictions`` (by year) replace the planted
     effects of :mod:`cohort.synth.truth`; not part of the public API (tests that
-    need a larger effect use them).
+    need a larger effect use them). ``options``: the referee's world options.
     """
     world = make_world(
-        persons, att_enrolment=att_enrolment, att_youth_convictions=att_youth_convictions
+        persons, att_enrolment=att_enrolment, att_youth_convictions=att_youth_convictions,
+        options=options, seed=seed,
     )
     from cohort import _progress
 

@@ -111,9 +111,30 @@ def _enrolment_shares(W: World, year: int) -> np.ndarray:
     """Expected 15-month enrolment share of the year's 9th-graders, by unit (effect 2)."""
     att = truth.ATT if W.att_enrolment is None else W.att_enrolment
     estate = truth.enrolment_share("estate_untreated", year) + att.get(year, 0.0)
+    if W.options is not None and W.options.pre_trend:  # the estate drifts from the others
+        estate += W.options.pre_trend * (year - truth.PRE_TREND_ZERO_YEAR)
     comp = [truth.enrolment_share(a, year) for a in COMPARISON_AREAS]
     rest, nat = truth.enrolment_share("rest", year), truth.enrolment_share("national", year)
-    return np.clip(np.array([estate, *comp, rest, nat]), 0.001, 0.999)
+    shares = np.array([estate, *comp, rest, nat])
+    shock = W.shock(year)
+    if shock is not None:  # one draw shared by the children of an area and exam year
+        shares = shares + shock
+    return np.clip(shares, 0.001, 0.999)
+
+
+def _child_shares(W: World, P: Store, ex: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Each 9th-grader's 15-month probability: the unit's share, plus covariates.
+
+    With ``covariate_effects`` a child's ability and sex move the probability on the
+    share scale, so the intervention's effect (added to the unit's share) is the
+    same for every child of the estate (none is clipped at these values).
+    """
+    p = share
+    if W.options is not None and W.options.covariate_effects:
+        girl = (P.sex[ex] == 0).astype(np.float64)
+        p = (p + truth.COVARIATE_U * P.u[ex].astype(np.float64)
+             + truth.COVARIATE_GIRL * (2.0 * girl - 1.0))
+    return np.clip(p, 0.001, 0.999)
 
 
 def _event(B: Block, pid, date, addr, prio: int) -> None:
@@ -279,8 +300,8 @@ def _year(B: Block, W: World, rng, year: int, *, local: bool, stock_households: 
     by = P.by
     ex = idx[(by[idx] == year - 16) & (P.planned[idx] == 0)]
     ex_unit = W.addr_unit[hh_addr[ex]]
-    share = _enrolment_shares(W, year)
-    youth_careers(P, ex, -np.log1p(-share[ex_unit]), year, B.edu, rng)
+    share = _child_shares(W, P, ex, _enrolment_shares(W, year)[ex_unit])
+    youth_careers(P, ex, -np.log1p(-share), year, B.edu, rng)
     primary_spells(P, ex, B.edu, rng)
     B.exams.append((ex, np.full(len(ex), year, np.int16), ex_unit.astype(np.int8)))
 
@@ -308,6 +329,13 @@ def _year(B: Block, W: World, rng, year: int, *, local: bool, stock_households: 
     kid = in_dk & (P.role == CHILD)
     window = kid & (by + 13 <= year) & (year <= by + 16)
     blocked = np.bincount(P.hh[window], minlength=n_hh) > 0
+    grade_7_9 = None  # with selective moves: estate households with a child in grades 7-9
+    if W.options is not None and W.options.selective_moves:
+        strongest = np.full(n_hh, -np.inf)
+        np.maximum.at(strongest, P.hh[window], P.u[window].astype(np.float64))
+        estate_h = W.addr_unit[np.maximum(H.addr, 0)] < UNIT_GR
+        grade_7_9 = blocked & estate_h & (H.addr >= 0)
+        sel_hr = np.exp(W.options.selective_moves * np.where(grade_7_9, strongest, 0.0))
     has_kid = np.bincount(P.hh[kid], minlength=n_hh) > 0
     m_date = y0 + rng.integers(1, ny, n_hh)
     ref_age_m = age_from(P.by[refc], P.bmd[refc], m_date)
@@ -317,7 +345,11 @@ def _year(B: Block, W: World, rng, year: int, *, local: bool, stock_households: 
     lam = np.where(unit_h < UNIT_OTHER, _MOVE_RATE[np.minimum(unit_h, UNIT_GR)], base)
     lam = lam * np.where(rs, _RS_HR[unit_h], 1.0)
     active = present & has_ref & (P.death[refc] > m_date)
-    move = active & ~blocked & (rng.random(n_hh) < -np.expm1(-lam))
+    movable = ~blocked
+    if grade_7_9 is not None:  # they may move, the more so the stronger their child
+        lam = np.where(grade_7_9, lam * sel_hr, lam)
+        movable = movable | grade_7_9
+    move = active & movable & (rng.random(n_hh) < -np.expm1(-lam))
     imm = np.isin(P.origin[refc], (1, 2))
     p_em = np.where(ref_age < 35, 0.012, 0.003) * np.where(imm, 3.0, 1.0)
     emig = active & ~has_kid & ~blocked & (rng.random(n_hh) < p_em)

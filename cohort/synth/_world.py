@@ -19,6 +19,8 @@ from importlib import resources
 
 import numpy as np
 
+from cohort.synth.options import WorldOptions
+
 __all__ = [
     "AREAS",
     "AREA_UNITS",
@@ -145,6 +147,17 @@ class World:
     #: None: the truth's).
     att_enrolment: dict[int, float] | None = None
     att_youth_convictions: dict[int, float] | None = None
+    #: The referee's options (cohort.synth.options); the default world when None.
+    options: WorldOptions | None = None
+    #: Area-year shocks of the 15-month share by unit 0 ... UNIT_OTHER (rows) and
+    #: exam year FIRST_SHOCK_YEAR ... (columns); None without the option.
+    shocks: np.ndarray | None = None
+
+    def shock(self, year: int) -> np.ndarray | None:
+        """The area-year shocks of exam year ``year``, by unit (None: no shocks)."""
+        if self.shocks is None:
+            return None
+        return self.shocks[:, min(max(year - FIRST_SHOCK_YEAR, 0), self.shocks.shape[1] - 1)]
 
     @property
     def n_addresses(self) -> int:
@@ -173,6 +186,12 @@ class World:
         return int(self.unit_start[UNIT_GR + 1] - self.unit_start[UNIT_GR])
 
 
+#: Exam years with an area-year shock of their own (earlier years share the first).
+FIRST_SHOCK_YEAR, LAST_SHOCK_YEAR = 1985, 2020
+#: The random stream of the area-year shocks (apart from every block's stream).
+_SHOCK_STREAM = 1_000_003
+
+
 def scale_for(persons: int) -> float:
     """The scaling rule: Gladsaxe and the areas at ``min(1, persons / N_FULL)`` of full size."""
     return min(1.0, persons / N_FULL)
@@ -183,12 +202,21 @@ def make_world(
     *,
     att_enrolment: dict[int, float] | None = None,
     att_youth_convictions: dict[int, float] | None = None,
+    options: WorldOptions | None = None,
+    seed: int = 0,
 ) -> World:
     """Build the address register for an extract of ``persons`` persons.
 
     ``att_enrolment`` and ``att_youth_convictions`` replace the planted effects of
     :mod:`cohort.synth.truth` (by year; for tests that need another effect size).
+    ``options`` makes the world harder (:class:`~cohort.synth.options.WorldOptions`);
+    its area-year shocks are drawn from their own stream of ``seed``.
     """
+    shocks = None
+    if options is not None and options.area_year_shock_sd > 0:
+        srng = np.random.default_rng([seed, _SHOCK_STREAM])
+        shocks = srng.normal(0.0, options.area_year_shock_sd,
+                             (UNIT_OTHER + 1, LAST_SHOCK_YEAR - FIRST_SHOCK_YEAR + 1))
     k = scale_for(persons)
     # at least 8 dwellings for the estate and the first three comparison estates, 2
     # for the others (small extracts), 200 households for the rest of Gladsaxe
@@ -242,4 +270,6 @@ def make_world(
         muni_weight_capital=capital,
         att_enrolment=att_enrolment,
         att_youth_convictions=att_youth_convictions,
+        options=None if options is None or options.default else options,
+        shocks=shocks,
     )

@@ -82,6 +82,26 @@ Every child living in the country on 30 June of its exam year has an ``exams`` r
    three), every year (parallel trends hold exactly on the share scale). The
    difference in differences of the area x year shares estimates
    ``ATT_YOUTH_CONVICTIONS``. The rest of Gladsaxe and the country are not planted.
+
+**A world a referee would test on** (:class:`cohort.synth.WorldOptions`, off by
+default; the statements above hold for the default world). With
+``area_year_shock_sd`` the 15-month probability of the children of one unit and
+exam year moves by a common normal draw (effect 2 still holds in expectation over
+the draws; effect 1's hazard ratio holds only on average over years). With
+``pre_trend`` the estate's untreated share moves by ``pre_trend * (E -
+PRE_TREND_ZERO_YEAR)`` (parallel trends fail; the ATT is unchanged). With
+``selective_moves`` estate households (the estate and the comparison estates) may
+move while a child is in grades 7-9, at a rate that grows with the child's
+ability: school stability no longer holds there, a child's unit at the baseline
+date and on its 15th birthday can differ, and the ATT of the baseline-assigned
+(intention-to-treat) comparison is ``ATT[E]`` times the share of the estate's
+baseline children who still live there on 1 January of ``E`` (the unit whose share
+they get). With ``covariate_effects`` a child's probability is the unit's share
+``+ COVARIATE_U * u + COVARIATE_GIRL * (+1 girl, -1 boy)`` (``u`` the latent
+ability, standard normal in the country, lower in strained estates): the ATT is
+unchanged (it is added to every treated child's probability), an area's share
+moves with its composition, and the hazard ratio of effect 1 holds only
+conditionally on ``u`` (a Cox model without ``u`` estimates another number).
 """
 
 from __future__ import annotations
@@ -104,6 +124,8 @@ __all__ = [
     "COMPARISON_AREAS",
     "COMPARISON_GAP",
     "COMPARISON_GAPS",
+    "COVARIATE_GIRL",
+    "COVARIATE_U",
     "ENROL_TREND",
     "EXPOSURE_AGE",
     "HR_ESTATE",
@@ -113,6 +135,7 @@ __all__ = [
     "INTERVENTION_START",
     "IN_MOVER_RESOURCE_ESTATE",
     "MOVE_RATE_ESTATE",
+    "PRE_TREND_ZERO_YEAR",
     "RESOURCE_GLADSAXE",
     "YOUTH_CONVICTION_AGES",
     "YOUTH_CONVICTION_ESTATE",
@@ -144,6 +167,13 @@ _GAP_PER_STRAIN = 0.04
 COMPARISON_GAPS: dict[str, float] = {
     name: COMPARISON_GAP + _GAP_PER_STRAIN * strain for name, _, _, strain in AREAS[1:]
 }
+#: With the option ``pre_trend``, the estate's drift is zero in this exam year.
+PRE_TREND_ZERO_YEAR = 2015
+#: With the option ``covariate_effects``: the change of a child's 15-month
+#: probability per standard deviation of its latent ability, and half the
+#: difference girls minus boys (share scale).
+COVARIATE_U = 0.04
+COVARIATE_GIRL = 0.03
 #: Yearly change of the rest of Gladsaxe's 15-month share (share points per year).
 ENROL_TREND = 0.004
 
