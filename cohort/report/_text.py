@@ -361,14 +361,14 @@ _EN: dict[str, str] = {
     "survival.cox.caption": ("estimate: log hazard ratio; exposed compares children who grew "
                              "up in the estate with the comparison group. Standard errors "
                              "clustered on the mother."),
-    "survival.matching.title": "Matched comparison children: children matched and unmatched",
-    "survival.matching.caption": (
+    "matching.title": "Matched comparison children: children matched and unmatched",
+    "matching.caption": (
         "Each exposed child is matched to up to {k} comparison children (method = {method}, "
         "on {on}, replace = {replace}; the study's seed draws among equal candidates). "
         "eligible = matched + unmatched; a comparison child is matched when it is in at least "
         "one match group."),
-    "survival.matching_balance.title": "Balance before and after matching",
-    "survival.matching_balance.caption": (
+    "matching_balance.title": "Balance before and after matching",
+    "matching_balance.caption": (
         "estimate: the standardized mean difference (exposed minus comparison) per covariate "
         "level, before matching (all analysed children) and after (matched children, each "
         "match group weighing as one on either side), both over the pooled standard "
@@ -423,6 +423,13 @@ _EN: dict[str, str] = {
                          "child-level standard error ignores; the cells' shocks are assumed "
                          "independent and equally variable in every estate (t distribution "
                          "with the cells' degrees of freedom)."),
+    "did.twfe_matched.title": "Two-way fixed effects estimate on matched children",
+    "did.twfe_matched.caption": (
+        "As the two-way fixed effects estimate, on the estate's children matched at the "
+        "baseline date and their matched comparison children (each matched child once; "
+        "see the matching tables): the estate's children against comparison children of "
+        "the same exam year and characteristics. Unmatched children of the estate are left "
+        "out, so the estimate is about the matched ones."),
     "did.one_treated.title": "Inference with one treated estate",
     "did.one_treated.caption": ("Randomization inference: the estate's estimate against the "
                                 "placebo estimates of the comparison estates (exact p-value); "
@@ -908,14 +915,14 @@ _DA: dict[str, str] = {
     "survival.cox.caption": ("estimat: log hazard ratio; 'opvokset i boligområdet' "
                              "sammenligner børn, der voksede op i boligområdet, med "
                              "sammenligningsgruppen. Standardfejl klynget på moderen."),
-    "survival.matching.title": "Matchede sammenligningsbørn: børn matchet og ikke matchet",
-    "survival.matching.caption": (
+    "matching.title": "Matchede sammenligningsbørn: børn matchet og ikke matchet",
+    "matching.caption": (
         "Hvert eksponeret barn er matchet med op til {k} sammenligningsbørn (method = "
         "{method}, på {on}, replace = {replace}; studiets seed trækker blandt lige gode "
         "kandidater). eligible = matched + unmatched; et sammenligningsbarn er matchet, når "
         "det er i mindst én matchgruppe."),
-    "survival.matching_balance.title": "Balance før og efter matchning",
-    "survival.matching_balance.caption": (
+    "matching_balance.title": "Balance før og efter matchning",
+    "matching_balance.caption": (
         "estimat: den standardiserede middelværdiforskel (eksponerede minus sammenligning) "
         "pr. niveau af hver kovariat, før matchning (alle analyserede børn) og efter "
         "(matchede børn, hver matchgruppe vejer som én på hver side), begge over den samlede "
@@ -970,6 +977,13 @@ _DA: dict[str, str] = {
                          "standardfejl på børneniveau overser; cellernes stød antages "
                          "uafhængige og lige store i alle boligområder (t-fordeling med "
                          "cellernes frihedsgrader)."),
+    "did.twfe_matched.title": "Estimat med tosidede faste effekter på matchede børn",
+    "did.twfe_matched.caption": (
+        "Som estimatet med tosidede faste effekter, på boligområdets børn matchet på "
+        "baselinedatoen og deres matchede sammenligningsbørn (hvert matchet barn én gang; "
+        "se matchningstabellerne): boligområdets børn mod sammenligningsbørn fra samme "
+        "afgangsår med samme kendetegn. Umatchede børn fra boligområdet er udeladt, så "
+        "estimatet handler om de matchede."),
     "did.one_treated.title": "Inferens med ét behandlet boligområde",
     "did.one_treated.caption": ("Randomiseringsinferens: boligområdets estimat mod "
                                 "placeboestimaterne for sammenligningsområderne (eksakt "

@@ -115,15 +115,22 @@ def add_matched_tables(tables: dict[str, pd.DataFrame], ctx: Any, d: pd.DataFram
         .reset_index())
 
 
-def matched_outputs(tables: Mapping[str, pd.DataFrame], *, prefix: str, text: Any,
+def matched_outputs(tables: Mapping[str, pd.DataFrame], *, prefix: str, spec: Any,
                     matched: Mapping[str, Any], exits: tuple[str, pd.DataFrame] | None = None
                     ) -> list[TableOutput]:
-    """The released tables of :func:`add_matched_tables`.
+    """The released tables of :func:`add_matched_tables` (or of the DiD's matching).
 
-    ``prefix`` names them (``survival`` -> ``survival_matching``, ...); ``text(key,
-    **fmt)`` gives the catalog's titles; ``exits`` (a released table's name and
-    its ``group, exit, n`` rows) ties the eligible children to the analysed cohort.
+    ``prefix`` names them (``survival`` -> ``survival_matching``, ...) and the
+    catalog keys of the model on the matched children (``survival.cox_matched.*``);
+    ``exits`` (a released table's name and its ``group, exit, n`` rows) ties the
+    eligible children to the analysed cohort.
     """
+    from cohort.study.analyses._base import study_text
+
+    def text(key: str, **fmt: Any) -> str:
+        return study_text(spec, key if key.startswith("matching") else f"{prefix}.{key}",
+                          **fmt)
+
     if "matching_counts" not in tables:
         return []
     name = f"{prefix}_matching"

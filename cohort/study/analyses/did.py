@@ -20,18 +20,20 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from cohort.disclosure import CellRef, Counts, ModelOutput, Relation, RestsOn
-from cohort.exceptions import ModelError, StudyFileError
+from cohort.exceptions import ModelError, ParameterError, StudyFileError
 from cohort.study.analyses._base import (
     Analysis,
     Context,
     ExtractFacts,
     Param,
     TableOutput,
+    left_out,
     ordered,
     year_range,
 )
 from cohort.study.analyses._base import study_text as _t
 from cohort.study.analyses._figures import released_figure
+from cohort.study.analyses._matched import check_matched, matched_outputs
 
 __all__ = ["DiD"]
 
@@ -78,6 +80,10 @@ class DiD(Analysis):
               "exam year: 'mark' keeps them in the pre-period and marks them in the "
               "tables (with a placebo start at each phase), 'exclude' leaves them out",
               allowed=("mark", "exclude")),
+        Param("matched", dict, {}, "a matched comparison: {k, on, method, caliper}: each "
+              "estate child matched to comparison-estate children of its exam year on "
+              "characteristics at the baseline date, and the TWFE on the matched children "
+              "(docs/cohorts.md, 'Matched comparison children'); {} = none"),
     )
 
     def defaults(self, params: Mapping[str, Any], intervention: Any, *,
@@ -118,6 +124,12 @@ class DiD(Analysis):
                 msg = (f"{where}: {key} is not set and the study names no [intervention] "
                        "start to take it from; add [intervention] start = 2016-01-01 (say)")
                 raise StudyFileError(msg)
+        matched = check_matched(params["matched"], where=where)
+        if matched and matched["replace"]:
+            msg = (f"{where}: matched.replace = true is not available for the "
+                   "difference-in-differences: each child enters its area and exam-year "
+                   "cell once")
+            raise StudyFileError(msg)
         g = params["first_treated_exam_year"]
         if not (years[0] < g <= years[-1]):
             msg = (
@@ -304,7 +316,12 @@ class DiD(Analysis):
             years=s_years,
             first_treated_year=s_first,
         )
+        matched = {}
+        if params["matched"]:
+            matched = _matched_tables(ctx, kids, u.target, check_matched(
+                params["matched"], where="did"), tidy_cols, pre_years)
         return {
+            **matched,
             "panel": panel,
             "twfe": model[[*tidy_cols, "pre_exam_years"]].reset_index(drop=True),
             "event_study": events[[*tidy_cols, *_PHASE_COLS]],
@@ -404,6 +421,7 @@ class DiD(Analysis):
                             rests_on=(RestsOn("did_youth_support_cells"),)),
                 caption=_t(spec, "did.youth.caption"),
             ),
+            *self._matched_outputs(tables, spec, params),
             TableOutput(
                 "did_event_study",
                 _t(spec, "did.event.title"),
@@ -419,7 +437,100 @@ class DiD(Analysis):
         ]
 
 
+    @staticmethod
+    def _matched_outputs(tables: Mapping[str, pd.DataFrame], spec: Any,
+                         params: Mapping[str, Any]) -> list[TableOutput]:
+        """The matching's counts and balance, the matched cells, the TWFE on them."""
+        if not params["matched"] or "matching_counts" not in tables:
+            return []
+        out = matched_outputs(tables, prefix="did", spec=spec,
+                              matched=check_matched(params["matched"], where="did"))
+        if "twfe_matched" in tables:
+            cells = tables["matched_panel"]
+            out += [
+                TableOutput(
+                    "did_matched_panel", "", cells,
+                    Counts(count_cols=("children", "enrolled"), by=("area", "exam_year"),
+                           separate=("exam_year",)),
+                    written=False,
+                ),
+                TableOutput(
+                    "did_twfe_matched",
+                    _t(spec, "did.twfe_matched.title"),
+                    tables["twfe_matched"],
+                    ModelOutput(on=("pre_exam_years",),
+                                rests_on=(RestsOn("did_matched_panel"),)),
+                    caption=_t(spec, "did.twfe_matched.caption"),
+                ),
+            ]
+        return out
+
+
 _BAND = "sup_t_critical"
+
+#: What the DiD may match on (the exam year is always matched exactly: it fixes
+#: the birth year); ``birth_year`` in ``on`` is therefore redundant and dropped.
+_DID_MATCH_ON = ("sex", "origin", "mother_education", "parent_employed", "household_income")
+
+
+def _matched_tables(ctx: Context, kids: pd.DataFrame, target: str, matched: Mapping[str, Any],
+                    tidy_cols: list[str], pre_years: str) -> dict[str, pd.DataFrame]:
+    """Match the estate's children to comparison-estate children, and the TWFE on them.
+
+    Each child of the estate (by residence at the baseline date) is matched to up
+    to ``k`` children of the comparison estates of its own exam year on its
+    characteristics before the baseline date (sex, origin; the parents' attributes
+    on its 12th birthday, which always precedes the baseline date, 30 June of the
+    year it turns 13); exact matching adds the exam year to the cells, propensity
+    matching enters it by its levels. The TWFE on the matched children (every
+    matched child once, area-year inference as the main estimate) compares the
+    estate's children with comparison children like them. Returns the raw tables
+    (``matching_counts``, ``matching_balance``, ``matching_balance_support``,
+    ``matched_panel``, ``twfe_matched``); a matching or model the data cannot
+    support is left out with a note.
+    """
+    from cohort.cohorts import match_controls
+    from cohort.did import twfe
+    from cohort.engine.family import parent_attributes
+
+    on = [c for c in matched["on"] if c != "birth_year"]
+    tables: dict[str, pd.DataFrame] = {}
+    ex = ctx.extract
+    people = ex.to_pandas("persons", columns=["pid", "sex", "origin"])
+    data = kids.merge(people, on="pid", how="left")
+    parents = [c for c in on if c in ("mother_education", "parent_employed",
+                                      "household_income")]
+    if parents:
+        attrs = parent_attributes(ex, age=12, pids=kids[["pid"]],
+                                  attributes=parents).df()
+        data = data.merge(attrs, on="pid", how="left")
+    data["exam_year_level"] = data["exam_year"].astype(str)
+    data["exposed"] = (data["area"] == target).astype(int)
+    try:
+        m = match_controls(data, k=matched["k"], on=[*on, "exam_year_level"],
+                           method=matched["method"], caliper=matched["caliper"],
+                           replace=False, seed=int(getattr(ctx.spec, "seed", 0)))
+    except (ModelError, ParameterError) as err:
+        left_out(tables, f"the matched comparison: {err}")
+        return tables
+    tables["matching_counts"] = m.counts
+    tables["matching_balance"] = m.tidy()
+    tables["matching_balance_support"] = m.balance_support
+    mk = kids[kids["pid"].isin(set(m.data["pid"]))]
+    cells = (mk.groupby(["area", "exam_year"]).agg(children=("pid", "size"),
+                                                   enrolled=("enrolled", "sum"))
+             .reset_index())
+    tables["matched_panel"] = cells
+    try:
+        fit = twfe(mk, yname="enrolled", idname="area", tname="exam_year",
+                   treatname="treated", cluster="pid", inference="area_year")
+    except ModelError as err:
+        left_out(tables, f"the TWFE on the matched children: {err}")
+        return tables
+    t = fit.tidy()
+    t = t[t["term"] == "treated"].assign(term="att_twfe_matched", pre_exam_years=pre_years)
+    tables["twfe_matched"] = t[[*tidy_cols, "pre_exam_years"]].reset_index(drop=True)
+    return tables
 
 
 def _exam_year(day: dt.date) -> int:

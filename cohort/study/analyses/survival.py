@@ -261,8 +261,7 @@ class Survival(Analysis):
             outputs += matched_outputs(
                 tables, prefix="survival", matched=check_matched(params["matched"],
                                                                  where="survival"),
-                text=lambda key, **fmt: _t(spec, f"survival.{key}", **fmt),
-                exits=("survival_exits", exits))
+                spec=spec, exits=("survival_exits", exits))
         return outputs
 
 
