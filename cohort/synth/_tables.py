@@ -92,13 +92,28 @@ def _family_keep(B: Block, quota: int, rng) -> np.ndarray:
     singles = np.flatnonzero(~take & (size == 1))
     pairs = np.flatnonzero(~take & (size == 2))
     n_pairs = min(len(pairs), max(0, (rest - len(singles) + 1) // 2))
-    take[pairs[:n_pairs]] = True
-    rest -= 2 * n_pairs
-    if rest > len(singles) or rest < 0:
-        msg = "could not trim a block to its quota of persons"
-        raise RuntimeError(msg)
-    take[singles[:rest]] = True
-    return take[inv]
+    if 0 <= rest - 2 * n_pairs <= len(singles):
+        take[pairs[:n_pairs]] = True
+        take[singles[: rest - 2 * n_pairs]] = True
+        return take[inv]
+    # too few singles and pairs for the rest (a local block far over its quota, as
+    # with the referee's selective moves): the largest families that still fit, in
+    # the random order within a size, down to singles; where no such sum is exact,
+    # the last families taken are given back one by one and the fill tried again
+    first = order[cum <= quota - 50]
+    for back in range(len(first) + 1):
+        t = take.copy()
+        t[first[len(first) - back:]] = False
+        r = quota - int(size[t].sum())
+        left = np.flatnonzero(~t)
+        for f in left[np.lexsort((prio[left], -size[left]))]:
+            if size[f] <= r:
+                t[f] = True
+                r -= int(size[f])
+                if r == 0:
+                    return t[inv]
+    msg = "could not trim a block to its quota of persons"
+    raise RuntimeError(msg)
 
 
 def block_tables(

@@ -139,3 +139,21 @@ def test_cli_writes_the_referee_world(tmp_path, capsys):
     name = tomllib.loads((out / "extract.toml").read_text())["name"]
     assert "pre-trend 0.005 a year" in name and "selective moves" in name
     assert "Synthetic extract written" in capsys.readouterr().out
+
+
+def test_a_block_far_over_its_quota_is_trimmed_to_it_exactly():
+    """Too few singles and pairs for the rest: larger families fill it (the referee's
+    selective moves can grow the local block beyond its quota)."""
+    from types import SimpleNamespace
+
+    from cohort.synth._tables import _family_keep
+
+    sizes = [4] * 300 + [3] * 40 + [1] * 2  # 1,322 persons, 2 singles, no pairs
+    fam = np.repeat(np.arange(len(sizes)), sizes)
+    block = SimpleNamespace(P=SimpleNamespace(n=len(fam), hh=np.arange(len(fam))),
+                            H=SimpleNamespace(fam=fam))
+    for quota in (1_000, 1_001, 1_111):
+        keep = _family_keep(block, quota, np.random.default_rng(quota))
+        assert keep.sum() == quota
+        kept = set(fam[keep])  # whole families only
+        assert all(keep[fam == f].all() for f in kept)
