@@ -96,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("path", type=Path, help="the extract folder (with extract.toml)")
     v.add_argument("--out", type=Path, default=Path("validation"),
                    help="where the report and quarantine files go (default ./validation)")
+    v.add_argument("--working-copy", dest="working_copy", type=Path, default=None,
+                   help="also write the validated working copy into this folder (read once, "
+                   "reuse: cohort run --working-copy DIR then skips reading and validating "
+                   "the same delivery; person-level: it stays on the server)")
 
     s = sub.add_parser("synth", help="write synthetic registers")
     s.add_argument("out", type=Path, help="the extract folder to write")
@@ -127,6 +131,11 @@ def _parser() -> argparse.ArgumentParser:
                    "new path, an empty folder, or a release of the same study, which is "
                    "replaced; never inside, equal to or around the extract")
     r.add_argument("--extract", type=Path, default=None, help="the extract folder")
+    r.add_argument("--working-copy", dest="working_copy", type=Path, default=None,
+                   help="the folder of validated working copies: a delivery validated "
+                   "before (by cohort validate or an earlier run) is not read and validated "
+                   "again (default: the study file's [extract] working_copy, else "
+                   ".cohort-cache/working-copy beside the release folder)")
     r.add_argument("--dated", action="store_true", default=None,
                    help="--out names a parent folder: the release goes to "
                    "OUT/<study>-<extract_end>/ (the study file's name, the extract's end "
@@ -178,7 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(), _progress.reporting(reporter or _Silent()):
             warnings.simplefilter("default", CohortWarning)
             if args.command == "validate":
-                return commands.validate(args.path, out=args.out)
+                return commands.validate(args.path, out=args.out,
+                                         working_copy=args.working_copy)
             if args.command == "synth":
                 return commands.synth(
                     args.out, persons=args.persons, seed=args.seed, fmt=args.fmt,
@@ -188,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return commands.demo(args.out, persons=args.persons, seed=args.seed)
             if args.command == "run":
                 return commands.run(args.study, out=args.out, extract=args.extract,
-                                    dated=args.dated)
+                                    dated=args.dated, working_copy=args.working_copy)
             if args.command == "verify":
                 return commands.verify(args.release, extract=args.extract, study=args.study)
             if args.command == "diff":

@@ -18,16 +18,23 @@ __all__ = ["check_release", "demo", "diff", "pseudonymise", "run", "synth", "val
            "verify"]
 
 
-def validate(path: Path, *, out: Path, stream: TextIO | None = None) -> int:
-    """``cohort validate PATH [--out DIR]``: 0 valid, 1 rows quarantined, 2 stopped."""
+def validate(path: Path, *, out: Path, stream: TextIO | None = None,
+             working_copy: Path | None = None) -> int:
+    """``cohort validate PATH [--out DIR] [--working-copy DIR]``.
+
+    0 valid, 1 rows quarantined, 2 stopped.
+    """
     stream = stream or sys.stdout
     from cohort import _progress
     from cohort.extract import validate_extract
 
+    wc = working_copy
     with _os_errors(), _progress.step(f"validating the extract {path}"):
-        report = validate_extract(path, out=out)
+        report = validate_extract(path, out=out, working_copy=wc)
     stream.write(report.render())
     stream.write(f"\nReport and quarantine files written to {out}\n")
+    if wc is not None and report.status != "stopped":
+        stream.write(f"Validated working copy (person-level, stays here) in {wc}\n")
     if report.status == "stopped":
         return EXIT_DATA
     return EXIT_FINDINGS if report.status == "quarantined" else EXIT_OK
@@ -100,13 +107,15 @@ def demo(
 def run(
     study: Path, *, out: Path | None, extract: Path | None, stream: TextIO | None = None,
     progress: TextIO | None = None, dated: bool | None = None,
+    working_copy: Path | None = None,
 ) -> int:
-    """``cohort run STUDY.toml [--out DIR] [--extract DIR] [--dated]``."""
+    """``cohort run STUDY.toml [--out DIR] [--extract DIR] [--dated] [--working-copy DIR]``."""
     from cohort.study import load_study, run_study
 
     stream = stream or sys.stdout
     result = run_study(
         load_study(study), out=out, extract=extract, progress=_say(progress), dated=dated,
+        working_copy=working_copy,
     )
     stream.write(_summary(result))
     return EXIT_FINDINGS if result.left_out else EXIT_OK

@@ -10,7 +10,6 @@ killed half-way leaves no release.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cohort._hashing import file_hashes, sha256_file
 from cohort._params import check_literal
 from cohort.disclosure._cpr import is_pid_name
 from cohort.disclosure._folder import (
@@ -63,15 +63,6 @@ DEFAULT_PACKAGES = (
 _TEXT_SUFFIXES = (".html", ".md", ".txt", ".log", ".json")
 
 
-def sha256_file(path: str | Path) -> str:
-    """The sha256 of a file, as ``"sha256:<hex>"``."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return "sha256:" + h.hexdigest()
-
-
 def _hash_inputs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     out = []
     for p in paths:
@@ -79,10 +70,9 @@ def _hash_inputs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
         if not p.exists():
             msg = f"input {p} does not exist"
             raise UserError(msg)
-        files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file())
-        for q in files:
-            shown = str(p) if q == p else f"{p}/{q.relative_to(p).as_posix()}"
-            out.append({"path": shown, "sha256": sha256_file(q), "bytes": q.stat().st_size})
+        for r in file_hashes(p):  # each file read once per process (cohort._hashing)
+            shown = str(p) if not r["path"] else f"{p}/{r['path']}"
+            out.append({**r, "path": shown})
     return sorted(out, key=lambda r: r["path"])
 
 

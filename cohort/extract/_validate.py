@@ -274,6 +274,28 @@ def _rule_case(table: Table, *, accepted_persons: bool, accepted_addresses: bool
     return f"CASE {body} END" if whens else "CAST(NULL AS VARCHAR)"
 
 
+def _duplicate_keys(con: duckdb.DuckDBPyConnection, src: CanonicalSource, table: Table,
+                    typed: dict[str, str]) -> None:
+    """The keys that occur more than once, as the temporary table ``_dupkeys``.
+
+    A hash aggregate over a national table's (text, number) keys is the costliest
+    step of validation; the keys are first aggregated by one 64-bit hash of them,
+    and only the rows whose hash occurs twice (the duplicates and the rare hash
+    collisions) are compared by their values. Keys with a NULL part match as NULL
+    (the rows with a missing key are set aside before this rule applies).
+    """
+    parts = ", ".join(f"{typed[k]}" for k in table.key)
+    named = ", ".join(f"{typed[k]} AS _d{i}" for i, k in enumerate(table.key))
+    groups = ", ".join(f"_d{i}" for i in range(len(table.key)))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _dupkeys AS "
+        f"WITH h AS (SELECT hash({parts}) AS _h FROM {src.view} GROUP BY _h "
+        "HAVING count(*) > 1) "
+        f"SELECT {groups}, count(*) AS _n FROM (SELECT {named} FROM {src.view} "
+        f"WHERE hash({parts}) IN (SELECT _h FROM h)) GROUP BY {groups} HAVING count(*) > 1"
+    )
+
+
 def _mark_overlaps(
     con: duckdb.DuckDBPyConnection, checked: str, table: Table, cols: list[str]
 ) -> None:
@@ -337,25 +359,23 @@ def check_table(
 
     has_persons = table.person_ref
     has_addresses = table.address_ref
+    # the value as read is carried as it is and turned into text only for the rows
+    # set aside (a CASE evaluates its branch on the rows it selects): a cast of every
+    # value of a national table to text cost more than all the rules together
     layer1 = ", ".join(
         f"{typed[c.name]} AS {sql_ident(c.name)}, {present[c.name]} AS _p_{c.name}, "
-        f"{'CAST(' + sql_ident(c.name) + ' AS VARCHAR)' if c.name in mapping else 'NULL'} "
+        f"{sql_ident(c.name) if c.name in mapping else 'CAST(NULL AS VARCHAR)'} "
         f"AS _raw_{c.name}"
         for c in table.columns
     )
     joins = ""
     extra = ""
     if table.key:
+        _duplicate_keys(con, src, table, typed)
         keys = [sql_ident(k) for k in table.key]
-        # a hash aggregate of the duplicated keys, joined back: cheaper than a window
-        dup_keys = ", ".join(f"{k} AS _d{i}" for i, k in enumerate(keys))
         on = " AND ".join(f"t.{k} = dk._d{i}" for i, k in enumerate(keys))
-        joins += (
-            f" LEFT JOIN (SELECT {dup_keys} FROM (SELECT "
-            f"{', '.join(f'{typed[k]} AS {sql_ident(k)}' for k in table.key)}"
-            f" FROM {src.view}) GROUP BY ALL HAVING count(*) > 1) dk ON {on}"
-        )
-        extra += ", dk._d0 IS NOT NULL AS _dup"
+        joins += f" LEFT JOIN _dupkeys dk ON {on}"
+        extra += ", dk._n IS NOT NULL AS _dup"
     if has_persons:
         joins += " LEFT JOIN (SELECT pid AS _known_pid FROM persons) kp ON t.pid = kp._known_pid"
         extra += ", kp._known_pid"
@@ -374,7 +394,8 @@ def check_table(
     )
     stage3 = f"SELECT *, {rule} AS _rule FROM ({stage2})"
     raw_out = ", ".join(
-        f"CASE WHEN _rule IS NOT NULL THEN _raw_{c} END AS {sql_ident('raw_' + c)}" for c in cols
+        f"CASE WHEN _rule IS NOT NULL THEN CAST(_raw_{c} AS VARCHAR) END "
+        f"AS {sql_ident('raw_' + c)}" for c in cols
     )
     checked = f"_checked_{table.name}"
     con.execute(
@@ -392,6 +413,8 @@ def check_table(
         f"CREATE OR REPLACE VIEW _quarantine_{table.name} AS SELECT _source_file, _source_row, "
         f"_rule AS rule, {raw_cols} FROM {checked} WHERE _rule IS NOT NULL"
     )
+    if table.key:
+        con.execute("DROP TABLE IF EXISTS _dupkeys")
     counts = dict(
         con.execute(f"SELECT COALESCE(_rule, ''), count(*) FROM {checked} GROUP BY 1").fetchall()
     )

@@ -55,12 +55,23 @@ class RunResult:
 
 
 def _extract_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for f in files:
-        h.update(f.relative_to(path).as_posix().encode() if f != path else b"")
-        h.update(sha256_file(f).encode())
-    return h.hexdigest()
+    """One hash over the extract's files (each read once per process)."""
+    from cohort._hashing import delivery_hash
+
+    return delivery_hash(path)
+
+
+def _has_copy(root: Path | None, ex_path: Path) -> bool:
+    """Whether ``root`` holds a complete working copy of the delivery ``ex_path``."""
+    if root is None:
+        return False
+    from cohort._hashing import delivery_hash
+    from cohort.extract import _working
+
+    try:
+        return _working.find(Path(root), _working.working_key(delivery_hash(ex_path))) is not None
+    except OSError:  # a file that cannot be read: the read says which
+        return False
 
 
 def _code_hash() -> str:
@@ -191,6 +202,7 @@ def run_study(
     progress: Progress | None = None,
     use_cache: bool = True,
     dated: bool | None = None,
+    working_copy: str | Path | None = None,
 ) -> RunResult:
     """Run a study and write its release folder.
 
@@ -210,6 +222,11 @@ def run_study(
         ``out`` is a parent folder: the release goes to
         ``out/<study>-<extract_end>`` (:func:`dated_folder`), so every year's
         release is kept. Default: the study file's ``[output] dated``.
+    working_copy
+        The folder of validated working copies (read once, reuse:
+        :func:`cohort.read_extract`). Default: the study file's ``[extract]
+        working_copy``, else ``.cohort-cache/working-copy`` beside the release
+        folder; with ``use_cache=False`` none unless given here or in the study.
 
     """
     from cohort.disclosure import install_log_filter
@@ -237,10 +254,17 @@ def run_study(
         out = dated_folder(spec, out, ex_path)
     # before anything is read or computed: is the release folder ours to write?
     check_target(out, inputs=[ex_path], study=spec.name)
+    wc = working_copy if working_copy is not None else spec.working_copy
+    if wc is None and use_cache:
+        wc = (cache_root or Path(os.path.abspath(out)).parent / ".cohort-cache") / "working-copy"
     with _step(f"validating the extract {ex_path}", say):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
-            ex = read_extract(ex_path)
+            # a copy made before is read; a new one is written only once the study
+            # is known to fit the extract (a run that stops leaves nothing behind)
+            ex = read_extract(ex_path, working_copy=wc if _has_copy(wc, ex_path) else None)
+        if ex.reused:
+            say(f"  reused the validated working copy {ex.working_copy.folder}")
     with ex:
         facts = _facts(ex)
         spec, resolved = resolve_latest(spec, facts)
@@ -250,6 +274,9 @@ def run_study(
             msg = (f"{where} does not fit the extract (nothing was computed):\n  - "
                    + "\n  - ".join(problems))
             raise StudyFileError(msg)
+        if wc is not None and not ex.reused:
+            with _step(f"writing the validated working copy to {wc}", say):
+                ex.save_working_copy(wc)
         return _run(spec, ex, ex_path, out, say, use_cache=use_cache, resolved=resolved,
                     cache_root=cache_root)
 
@@ -262,7 +289,7 @@ def _run(spec: StudySpec, ex, ex_path: Path, out: Path, say: Progress, *,
     from cohort.report import render_report
 
     cache_root = cache_root or out.parent / ".cohort-cache"
-    ex_hash = _extract_hash(ex_path)
+    ex_hash = ex.delivery_hash if ex.path == ex_path else _extract_hash(ex_path)
     code = _code_hash()
     written_tables: list[str] = []
     figures: list[str] = []

@@ -46,7 +46,7 @@ __all__ = ["LANGUAGES", "Intervention", "Phase", "StudySpec", "Units", "load_stu
 _SECTIONS = ("study", "extract", "units", "intervention", "published", "report", "disclosure",
              "output", "analyses")
 _STUDY_KEYS = ("name", "seed", "description")
-_EXTRACT_KEYS = ("path",)
+_EXTRACT_KEYS = ("path", "working_copy")
 _UNIT_KEYS = ("target", "municipality", "comparison", "district", "names")
 _INTERVENTION_KEYS = ("name", "start", "phases")
 _PHASE_KEYS = ("name", "start")
@@ -145,6 +145,10 @@ class StudySpec:
     #: ``[output] dated = true``: the folder is a parent of dated releases,
     #: ``<folder>/<study>-<extract_end>`` (as ``cohort run --dated``)
     dated: bool = False
+    #: ``[extract] working_copy``: the folder of validated working copies of
+    #: deliveries (read once, reuse); None: ``.cohort-cache/working-copy`` beside
+    #: the release folder
+    working_copy: Path | None = None
 
     @property
     def slug(self) -> str:
@@ -207,6 +211,10 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
     if "path" in extract:
         p = Path(_typed(extract["path"], str, "path", f"{where} [extract]"))
         extract_path = p if p.is_absolute() or source is None else source.parent / p
+    working_copy = None
+    if "working_copy" in extract:
+        p = Path(_typed(extract["working_copy"], str, "working_copy", f"{where} [extract]"))
+        working_copy = p if p.is_absolute() or source is None else source.parent / p
     units = _table(raw, "units", where)
     _check_keys(units, _UNIT_KEYS, f"{where} [units]")
     for req in ("target", "municipality"):
@@ -272,6 +280,7 @@ def parse_study(raw: Mapping[str, Any], *, source: Path | None = None) -> StudyS
         disclosure=settings,
         analyses=analyses,
         extract=extract_path,
+        working_copy=working_copy,
         output=folder,
         description=str(study.get("description", "")),
         source=source,
