@@ -293,7 +293,8 @@ def slow_concordance(stop, entry, ev, s, eta, w):
                 disc += pw
             else:
                 tied += pw
-    return (conc + tied / 2) / (conc + disc + tied)
+    total = conc + disc + tied
+    return (conc + tied / 2) / total if total else float("nan")  # no comparable pair
 
 
 @settings(max_examples=40, deadline=None)
