@@ -493,19 +493,12 @@ def _open(
     ``working_copy``: the folder of validated working copies (:mod:`._working`).
     """
     meta = read_meta(path)
-    delivery = key = copy = None
+    delivery = copy = None
     if working_copy is not None:
-        from cohort._hashing import delivery_hash
         from cohort.extract import _working
 
         _outside(working_copy, path)
-        try:
-            delivery = delivery_hash(path)
-        except OSError:  # a file that cannot be read: the read below says which
-            delivery = None
-        else:
-            key = _working.working_key(delivery)
-            copy = _working.find(working_copy, key)
+        delivery, copy = _working.lookup(working_copy, path)
     owns = workdir is None
     wd = _workdir(path, workdir)
     try:
@@ -546,14 +539,14 @@ def _open(
     except BaseException:
         _cleanup(con, wd if owns else None)
         raise
-    if working_copy is not None and key is not None and delivery is not None:
+    ex = Extract(path=path, meta=meta, con=con, report=report, workdir=wd, owns_workdir=owns,
+                 delivery_hash=delivery)
+    if working_copy is not None and delivery is not None:
         from cohort import _progress
-        from cohort.extract import _working
 
         with _progress.step(f"writing the validated working copy to {working_copy}"):
-            copy = _working.write(con, report, working_copy, key, delivery=delivery)
-    return Extract(path=path, meta=meta, con=con, report=report, workdir=wd, owns_workdir=owns,
-                   working_copy=copy, delivery_hash=delivery)
+            ex.save_working_copy(working_copy)
+    return ex
 
 
 def _workdir(path: Path, workdir: str | Path | None) -> Path:

@@ -35,7 +35,8 @@ from cohort.exceptions import CohortWarning
 from cohort.extract.report import TableReport, ValidationReport
 from cohort.extract.schema import TABLES
 
-__all__ = ["FORMAT", "WorkingCopy", "attach", "find", "validator_hash", "working_key", "write"]
+__all__ = ["FORMAT", "WorkingCopy", "attach", "find", "lookup", "validator_hash",
+           "working_key", "write"]
 
 #: The layout of a working copy; a new layout never reads an old copy.
 FORMAT = 1
@@ -100,6 +101,21 @@ def find(root: Path, key: str) -> WorkingCopy | None:
     if REPORT not in files:
         return None
     return WorkingCopy(folder, manifest)
+
+
+def lookup(root: Path, delivery_path: Path) -> tuple[str | None, WorkingCopy | None]:
+    """The delivery's hash and its complete working copy in ``root`` (or None).
+
+    ``(None, None)`` when a file of the delivery cannot be read: the read that
+    follows says which.
+    """
+    from cohort._hashing import delivery_hash
+
+    try:
+        delivery = delivery_hash(delivery_path)
+    except OSError:
+        return None, None
+    return delivery, find(root, working_key(delivery))
 
 
 def _report_from(data: dict[str, Any]) -> ValidationReport:

@@ -54,24 +54,11 @@ class RunResult:
     resolved_years: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
-def _extract_hash(path: Path) -> str:
-    """One hash over the extract's files (each read once per process)."""
-    from cohort._hashing import delivery_hash
-
-    return delivery_hash(path)
-
-
 def _has_copy(root: Path | None, ex_path: Path) -> bool:
     """Whether ``root`` holds a complete working copy of the delivery ``ex_path``."""
-    if root is None:
-        return False
-    from cohort._hashing import delivery_hash
     from cohort.extract import _working
 
-    try:
-        return _working.find(Path(root), _working.working_key(delivery_hash(ex_path))) is not None
-    except OSError:  # a file that cannot be read: the read says which
-        return False
+    return root is not None and _working.lookup(Path(root), ex_path)[1] is not None
 
 
 def _code_hash() -> str:
@@ -289,7 +276,7 @@ def _run(spec: StudySpec, ex, ex_path: Path, out: Path, say: Progress, *,
     from cohort.report import render_report
 
     cache_root = cache_root or out.parent / ".cohort-cache"
-    ex_hash = ex.delivery_hash if ex.path == ex_path else _extract_hash(ex_path)
+    ex_hash = ex.delivery_hash  # each file read once per process (cohort._hashing)
     code = _code_hash()
     written_tables: list[str] = []
     figures: list[str] = []

@@ -34,17 +34,9 @@ def _raw(matched):
 
 @pytest.fixture(scope="module")
 def computed(extract):
-    import cohort
-
-    spec = parse_study(_raw({"k": 3, "on": ["sex", "origin", "mother_education"]}))
-    did = ANALYSES["did"]
-    params = did.validate(dict(spec.analyses["did"]), where="did",
-                          intervention=spec.intervention)
-    ex = cohort.read_extract(extract)
-    try:
-        yield did.compute(Context(extract=ex, spec=spec), params)
-    finally:
-        ex.close()
+    return _compute(extract, {"matched": {"k": 3, "on": ["sex", "origin",
+                                                         "mother_education"]}},
+                    study={"seed": 4})
 
 
 def test_exact_matching_balances_every_key_and_the_exam_year(computed):
@@ -98,12 +90,15 @@ def test_replacement_is_refused_for_the_did():
         parse_study(_raw({"replace": True}))
 
 
-def _compute(extract, did_params, intervention=None):
+def _compute(extract, did_params, intervention=None, study=None):
+    """The did analysis's raw tables on ``extract`` (before disclosure control)."""
     import cohort
 
     raw = {"units": UNITS, "analyses": {"did": {**DID, **did_params}}}
     if intervention:
         raw["intervention"] = intervention
+    if study:
+        raw["study"] = study
     spec = parse_study(raw)
     did = ANALYSES["did"]
     params = did.validate(dict(spec.analyses["did"]), where="did",
