@@ -253,7 +253,7 @@ class Extract:
 
         if self.reused:
             return self.working_copy
-        root = _outside(Path(folder), self.path)
+        root = _outside(Path(folder), self.path, what=_WC, option="--working-copy")
         self.working_copy = _working.write(
             self.con, self.report, root, _working.working_key(self.delivery_hash),
             delivery=self.delivery_hash)
@@ -277,6 +277,9 @@ class Extract:
         )
 
 
+_WC = "the working-copy folder"
+
+
 def _cleanup(con: duckdb.DuckDBPyConnection, workdir: Path | None) -> None:
     try:
         con.close()
@@ -285,14 +288,15 @@ def _cleanup(con: duckdb.DuckDBPyConnection, workdir: Path | None) -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _outside(out: Path, extract: Path) -> Path:
+def _outside(out: Path, extract: Path, *, what: str = "the output folder",
+             option: str = "--out") -> Path:
     # realpath, not resolve(): a symbolic link that loops is reported where it is used
     # (resolve() raises RuntimeError on it in Python 3.11)
     o, e = Path(os.path.realpath(out)), Path(os.path.realpath(extract))
     if o == e or e in o.parents:
         msg = (
-            f"the output folder {shown(out)} lies inside the extract; validation never "
-            "writes into the extract (it may be read-only): choose another --out"
+            f"{what} {shown(out)} lies inside the extract; validation never "
+            f"writes into the extract (it may be read-only): choose another {option}"
         )
         raise ParameterError(msg)
     return out
@@ -497,7 +501,7 @@ def _open(
     if working_copy is not None:
         from cohort.extract import _working
 
-        _outside(working_copy, path)
+        _outside(working_copy, path, what=_WC, option="--working-copy")
         delivery, copy = _working.lookup(working_copy, path)
     owns = workdir is None
     wd = _workdir(path, workdir)

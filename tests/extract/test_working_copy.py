@@ -80,7 +80,8 @@ def test_a_damaged_copy_is_not_used_and_is_written_again(tmp_path):
 
 def test_the_copy_never_goes_into_the_extract(tmp_path):
     path = write_extract(base_frames(), tmp_path / "ex", extract_end="2019-12-31")
-    with pytest.raises(ParameterError, match="inside the extract"):
+    with pytest.raises(ParameterError, match=r"working-copy folder .* inside the extract.*"
+                                              r"another --working-copy"):
         _read(path, path / "wc")
     assert sorted(p.name for p in path.iterdir()) == ["addresses.parquet", "extract.toml",
                                                       "persons.parquet", "residence.parquet"]

@@ -81,6 +81,14 @@ def test_the_release_carries_the_matched_did_and_passes_its_check(extract, tmp_p
     assert list(twfe["term"]) == ["att_twfe_matched"]
     counts = pd.read_csv(out / "did_matching.csv")["n"].dropna()
     assert not ((counts > 0) & (counts < 5)).any()
+    # a group's eligible children are its panel cells: a published total never
+    # stands beside exactly one hidden cell of its group
+    m = pd.read_csv(out / "did_matching.csv").set_index(["group", "status"])["n"]
+    panel = pd.read_csv(out / "did_panel.csv")
+    for g, mine in (("exposed", panel["area"] == "vaerebro_park"),
+                    ("comparison", panel["area"] != "vaerebro_park")):
+        if pd.notna(m[g, "eligible"]):
+            assert panel.loc[mine, "children"].isna().sum() != 1
     assert np.isfinite(twfe["estimate"]).all() or twfe["estimate"].isna().all()
     assert check_release(out).ok
 

@@ -116,14 +116,15 @@ def add_matched_tables(tables: dict[str, pd.DataFrame], ctx: Any, d: pd.DataFram
 
 
 def matched_outputs(tables: Mapping[str, pd.DataFrame], *, prefix: str, spec: Any,
-                    matched: Mapping[str, Any], exits: tuple[str, pd.DataFrame] | None = None
-                    ) -> list[TableOutput]:
+                    matched: Mapping[str, Any],
+                    eligible: Mapping[str, list[CellRef]] | None = None) -> list[TableOutput]:
     """The released tables of :func:`add_matched_tables` (or of the DiD's matching).
 
     ``prefix`` names them (``survival`` -> ``survival_matching``, ...) and the
     catalog keys of the model on the matched children (``survival.cox_matched.*``);
-    ``exits`` (a released table's name and its ``group, exit, n`` rows) ties the
-    eligible children to the analysed cohort.
+    ``eligible`` gives, per group, the cells of tables released before whose sum is
+    the group's eligible children (declared to disclosure control: without it an
+    eligible count beside a table with one suppressed cell gives that cell back).
     """
     from cohort.study.analyses._base import study_text
 
@@ -136,14 +137,10 @@ def matched_outputs(tables: Mapping[str, pd.DataFrame], *, prefix: str, spec: An
     name = f"{prefix}_matching"
     counts = ordered(ordered(tables["matching_counts"], "group", _GROUPS), "status", _STATUS)
     relations: list[Relation] = []
-    if exits is not None:  # the eligible children of a group are its analysed children
-        table, ex = exits
-        for g in _GROUPS:
-            parts = [CellRef(table, {"group": g, "exit": e}, "n")
-                     for e in ex.loc[ex["group"] == g, "exit"]]
-            if parts:
-                relations.append(Relation(CellRef(name, {"group": g, "status": "eligible"}, "n"),
-                                          parts))
+    for g, parts in (eligible or {}).items():
+        if parts:
+            relations.append(Relation(CellRef(name, {"group": g, "status": "eligible"}, "n"),
+                                      list(parts)))
     fmt = {"k": matched["k"], "method": matched["method"], "on": ", ".join(matched["on"]),
            "replace": "true" if matched["replace"] else "false"}
     balance = tables["matching_balance"]

@@ -443,7 +443,14 @@ class DiD(Analysis):
         """The matching's counts and balance, the matched cells, the TWFE on them."""
         if not params["matched"] or "matching_counts" not in tables:
             return []
-        out = matched_outputs(tables, prefix="did", spec=spec,
+        # a group's eligible children are its children of the panel, cell by cell
+        u = spec.units
+        panel = tables["panel"]
+        cells = {g: [CellRef("did_panel", {"area": a, "exam_year": y}, "children")
+                     for a, y in zip(panel["area"], panel["exam_year"], strict=True)
+                     if (a == u.target) == (g == "exposed")]
+                 for g in ("exposed", "comparison")}
+        out = matched_outputs(tables, prefix="did", spec=spec, eligible=cells,
                               matched=check_matched(params["matched"], where="did"))
         if "twfe_matched" in tables:
             cells = tables["matched_panel"]

@@ -261,7 +261,10 @@ class Survival(Analysis):
             outputs += matched_outputs(
                 tables, prefix="survival", matched=check_matched(params["matched"],
                                                                  where="survival"),
-                spec=spec, exits=("survival_exits", exits))
+                spec=spec, eligible={  # a group's eligible children are its analysed ones
+                    g: [CellRef("survival_exits", {"group": g, "exit": e}, "n")
+                        for e in exits.loc[exits["group"] == g, "exit"]]
+                    for g in ("exposed", "comparison")})
         return outputs
 
 
