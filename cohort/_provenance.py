@@ -11,6 +11,7 @@ the version string says (every commit reports ``0.1.0`` until a release bumps it
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import re
@@ -68,8 +69,13 @@ def _hash_tree(root: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
+@functools.cache
 def _distribution() -> metadata.Distribution | None:
-    """The installed distribution that provides the import package ``cohort``."""
+    """The installed distribution that provides the import package ``cohort``.
+
+    Looked up once per process: the lookup reads the metadata of every installed
+    distribution (about a second), and a release asks for it once per file.
+    """
     names = metadata.packages_distributions().get("cohort", [])
     for name in (DISTRIBUTION, *names):
         try:
@@ -116,6 +122,11 @@ def _version(name: str) -> str:
 
 def software() -> dict[str, Any]:
     """The installed software, as the manifest records it."""
+    return copy.deepcopy(_software())
+
+
+@functools.cache
+def _software() -> dict[str, Any]:
     import cohort
 
     dist = _distribution()
